@@ -1,0 +1,156 @@
+//! Thread slots: a small dense id per live thread, so that a thread can own one stripe in every
+//! striped [`Counter`](crate::Counter) and update it without an atomic read-modify-write.
+//!
+//! A process-wide bitmap hands out ids `0..stripe_count()`, lowest free first. A thread claims an
+//! id the first time it adds to a striped counter and gives it back when it exits (its
+//! thread-local guard is dropped), so ids stay dense while threads come and go. A thread that
+//! finds every id taken gets none and uses the counter's shared cell instead.
+//!
+//! Ordering: a release (`fetch_and`, `Release`) and the next claim of the same id
+//! (`compare_exchange`, `Acquire`) synchronise, so everything the old owner wrote to its stripes
+//! happens-before the new owner's first read of them.
+
+use crate::sync::{AtomicU64, Cell, Ordering, thread_local};
+
+/// Upper bound on stripes per counter (and so on thread slots): 4 bitmap words.
+pub(crate) const MAX_STRIPES: usize = 256;
+const WORDS: usize = MAX_STRIPES / 64;
+
+/// Stripes per striped counter: twice the available parallelism rounded up to a power of two,
+/// in `4..=MAX_STRIPES`. Computed once; every counter in the process uses the same value, which
+/// is also the number of thread slots.
+#[cfg(not(loom))]
+pub(crate) fn stripe_count() -> usize {
+    use crate::sync::AtomicUsize;
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let known = COUNT.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let count = (2 * cores).next_power_of_two().clamp(4, MAX_STRIPES);
+    // The first value stored wins, so the count never changes once a counter has used it.
+    match COUNT.compare_exchange(0, count, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => count,
+        Err(winner) => winner,
+    }
+}
+
+/// Under loom: two stripes, so that three threads exercise the shared fall-back too.
+#[cfg(loom)]
+pub(crate) fn stripe_count() -> usize {
+    2
+}
+
+/// The bitmap of claimed slots: bit `i` of word `i / 64` is set while slot `i` has an owner.
+struct Registry {
+    words: [AtomicU64; WORDS],
+}
+
+impl Registry {
+    #[cfg(not(loom))]
+    const fn new() -> Self {
+        Self { words: [const { AtomicU64::new(0) }; WORDS] }
+    }
+
+    #[cfg(loom)]
+    fn new() -> Self {
+        Self { words: std::array::from_fn(|_| AtomicU64::new(0)) }
+    }
+
+    /// Claims the lowest free slot below `stripe_count()`, if any.
+    fn claim(&self) -> Option<usize> {
+        let count = stripe_count();
+        for (w, word) in self.words.iter().enumerate().take(count.div_ceil(64)) {
+            let valid = match count - w * 64 {
+                n if n >= 64 => u64::MAX,
+                n => (1u64 << n) - 1,
+            };
+            let mut current = word.load(Ordering::Relaxed);
+            loop {
+                let free = !current & valid;
+                if free == 0 {
+                    break;
+                }
+                let bit = free.trailing_zeros();
+                match word.compare_exchange_weak(
+                    current,
+                    current | (1 << bit),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some(w * 64 + bit as usize),
+                    Err(actual) => current = actual,
+                }
+            }
+        }
+        None
+    }
+
+    fn release(&self, slot: usize) {
+        self.words[slot / 64].fetch_and(!(1u64 << (slot % 64)), Ordering::Release);
+    }
+}
+
+#[cfg(not(loom))]
+static REGISTRY: Registry = Registry::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref REGISTRY: Registry = Registry::new();
+}
+
+const UNCLAIMED: usize = usize::MAX;
+const NO_SLOT: usize = usize::MAX - 1;
+
+/// This thread's slot; gives it back on thread exit.
+struct SlotGuard {
+    slot: Cell<usize>,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let slot = self.slot.get();
+        if slot < MAX_STRIPES {
+            REGISTRY.release(slot);
+        }
+    }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    static SLOT: SlotGuard = const { SlotGuard { slot: Cell::new(UNCLAIMED) } };
+}
+
+// loom's `thread_local!` has no `const` form.
+#[cfg(loom)]
+thread_local! {
+    static SLOT: SlotGuard = SlotGuard { slot: Cell::new(UNCLAIMED) };
+}
+
+/// The calling thread's slot, claiming one on first use. `None` when every slot is owned by
+/// another live thread, or while this thread's thread-local storage is being torn down; such a
+/// thread must use the shared atomic path. A thread that once found no slot free keeps using the
+/// shared path: retrying on every add would cost every add a scan of the bitmap.
+#[inline]
+pub(crate) fn current() -> Option<usize> {
+    SLOT.try_with(|guard| {
+        let slot = guard.slot.get();
+        if slot < MAX_STRIPES {
+            Some(slot)
+        } else if slot == NO_SLOT {
+            None
+        } else {
+            claim_into(guard)
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+#[cold]
+fn claim_into(guard: &SlotGuard) -> Option<usize> {
+    let claimed = REGISTRY.claim();
+    guard.slot.set(claimed.unwrap_or(NO_SLOT));
+    claimed
+}
