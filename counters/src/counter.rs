@@ -51,14 +51,20 @@ impl Counter {
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
-        Self { base: AtomicU64::new(0), stripes: Stripes::new() }
+        Self {
+            base: AtomicU64::new(0),
+            stripes: Stripes::new(),
+        }
     }
 
     /// A counter at zero (loom build: not `const`).
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
-        Self { base: AtomicU64::new(0), stripes: Stripes::new() }
+        Self {
+            base: AtomicU64::new(0),
+            stripes: Stripes::new(),
+        }
     }
 
     /// A counter at zero that starts striped, for counters known to be contended: it skips the
@@ -93,7 +99,12 @@ impl Counter {
         let current = self.base.load(Ordering::Relaxed);
         if self
             .base
-            .compare_exchange(current, current.wrapping_add(n), Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(
+                current,
+                current.wrapping_add(n),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
             .is_err()
         {
             self.add_contended(n);
@@ -124,6 +135,7 @@ impl Counter {
     ///
     /// O(stripes), and not a snapshot: adds that run concurrently with it may or may not be
     /// counted, but every add that finished before `sum` started is.
+    #[inline]
     #[must_use]
     pub fn sum(&self) -> u64 {
         let mut total = self.base.load(Ordering::Relaxed);

@@ -34,14 +34,18 @@ impl Gauge {
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
-        Self { value: AtomicI64::new(0) }
+        Self {
+            value: AtomicI64::new(0),
+        }
     }
 
     /// A gauge at zero (loom build: not `const`).
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
-        Self { value: AtomicI64::new(0) }
+        Self {
+            value: AtomicI64::new(0),
+        }
     }
 
     /// Adds `n` (which may be negative).

@@ -31,14 +31,18 @@ impl MaxGauge {
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
-        Self { max: AtomicU64::new(0) }
+        Self {
+            max: AtomicU64::new(0),
+        }
     }
 
     /// A gauge at zero (loom build: not `const`).
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
-        Self { max: AtomicU64::new(0) }
+        Self {
+            max: AtomicU64::new(0),
+        }
     }
 
     /// Raises the maximum to `value` if `value` is larger.

@@ -50,12 +50,16 @@ struct Registry {
 impl Registry {
     #[cfg(not(loom))]
     const fn new() -> Self {
-        Self { words: [const { AtomicU64::new(0) }; WORDS] }
+        Self {
+            words: [const { AtomicU64::new(0) }; WORDS],
+        }
     }
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self { words: std::array::from_fn(|_| AtomicU64::new(0)) }
+        Self {
+            words: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
     }
 
     /// Claims the lowest free slot below `stripe_count()`, if any.

@@ -79,12 +79,16 @@ pub(crate) struct Stripes {
 impl Stripes {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
-        Self { ptr: AtomicPtr::new(std::ptr::null_mut()) }
+        Self {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
     }
 
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
-        Self { ptr: AtomicPtr::new(std::ptr::null_mut()) }
+        Self {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
     }
 
     /// The array, if it was installed.
@@ -108,8 +112,9 @@ impl Stripes {
         if let Some(stripes) = self.get() {
             return stripes;
         }
-        let fresh: Box<[CachePadded<Stripe>]> =
-            (0..stripe_count()).map(|_| CachePadded::new(Stripe::new())).collect();
+        let fresh: Box<[CachePadded<Stripe>]> = (0..stripe_count())
+            .map(|_| CachePadded::new(Stripe::new()))
+            .collect();
         let fresh = Box::into_raw(fresh).cast::<CachePadded<Stripe>>();
         if let Err(_installed) = self.ptr.compare_exchange(
             std::ptr::null_mut(),
@@ -122,7 +127,8 @@ impl Stripes {
             // and nobody else can reach it.
             drop(unsafe { boxed_slice(fresh) });
         }
-        self.get().expect("an array is installed once the CAS has run")
+        self.get()
+            .expect("an array is installed once the CAS has run")
     }
 }
 

@@ -8,7 +8,10 @@ use perfkit_counters::Counter;
 
 /// Increments per thread in the stress tests; raise with `PERFKIT_STRESS=<n>`.
 fn per_thread() -> u64 {
-    std::env::var("PERFKIT_STRESS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+    std::env::var("PERFKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
 }
 
 fn hammer(counter: &Counter, threads: usize, each: u64) {
@@ -20,7 +23,11 @@ fn hammer(counter: &Counter, threads: usize, each: u64) {
                 start.wait();
                 for i in 0..each {
                     // Mix `inc` and `add` so both paths are exercised.
-                    if (i + t as u64) % 3 == 0 { counter.add(2) } else { counter.inc() }
+                    if (i + t as u64).is_multiple_of(3) {
+                        counter.add(2)
+                    } else {
+                        counter.inc()
+                    }
                 }
             });
         }
@@ -28,7 +35,13 @@ fn hammer(counter: &Counter, threads: usize, each: u64) {
 }
 
 fn expected(threads: usize, each: u64) -> u64 {
-    (0..threads as u64).map(|t| (0..each).map(|i| if (i + t) % 3 == 0 { 2 } else { 1 }).sum::<u64>()).sum()
+    (0..threads as u64)
+        .map(|t| {
+            (0..each)
+                .map(|i| if (i + t).is_multiple_of(3) { 2 } else { 1 })
+                .sum::<u64>()
+        })
+        .sum()
 }
 
 #[test]
@@ -51,7 +64,10 @@ fn contention_inflates_and_one_thread_does_not() {
     for _ in 0..10_000 {
         counter.inc();
     }
-    assert!(!counter.is_striped(), "a single thread never fails its compare-exchange");
+    assert!(
+        !counter.is_striped(),
+        "a single thread never fails its compare-exchange"
+    );
     // Two threads at once collide sooner or later; give them plenty of chances.
     for _ in 0..50 {
         hammer(&counter, 2, 100_000);
@@ -141,7 +157,10 @@ fn sum_never_exceeds_what_was_added_during_takes() {
             while stop.load(Ordering::Acquire) == 0 {
                 let pending = counter.sum();
                 // A wrapped-around (negative) stripe would show up as a huge number.
-                assert!(taken + pending <= per_thread(), "sum {pending} after taking {taken}");
+                assert!(
+                    taken + pending <= per_thread(),
+                    "sum {pending} after taking {taken}"
+                );
                 taken += counter.take();
             }
         });
@@ -192,7 +211,11 @@ fn arithmetic_wraps() {
 #[test]
 fn many_counters_created_and_dropped() {
     for i in 0..1_000u64 {
-        let counter = if i % 2 == 0 { Counter::striped() } else { Counter::new() };
+        let counter = if i % 2 == 0 {
+            Counter::striped()
+        } else {
+            Counter::new()
+        };
         counter.add(i);
         assert_eq!(counter.sum(), i);
     }

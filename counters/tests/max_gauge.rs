@@ -18,7 +18,9 @@ fn records_the_maximum_from_many_threads() {
             });
         }
     });
-    let expected = (0..4u64).flat_map(|t| (0..100_000u64).map(move |i| (i * 7 + t) % 100_003)).max();
+    let expected = (0..4u64)
+        .flat_map(|t| (0..100_000u64).map(move |i| (i * 7 + t) % 100_003))
+        .max();
     assert_eq!(Some(peak.get()), expected);
 }
 

@@ -1,0 +1,85 @@
+//! A counting global allocator: allocations and bytes per thread, in `const`-initialised
+//! thread-local tallies (as divan does), so counting never contends and never allocates.
+//!
+//! A reallocation counts as one allocation of the new size; frees are not counted. The
+//! allocator is installed by this crate (see `lib.rs`), so every binary that links
+//! `perfkit-bench` (the report, the criterion benches, the tests) counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ops::Sub;
+
+/// Allocations and bytes allocated by one thread since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Calls to `alloc`, `alloc_zeroed` and `realloc`.
+    pub allocs: u64,
+    /// Bytes requested by those calls.
+    pub bytes: u64,
+}
+
+impl Sub for Tally {
+    type Output = Tally;
+
+    fn sub(self, earlier: Tally) -> Tally {
+        Tally {
+            allocs: self.allocs - earlier.allocs,
+            bytes: self.bytes - earlier.bytes,
+        }
+    }
+}
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The calling thread's tally so far. Subtract two readings to count a region of code.
+#[must_use]
+pub fn thread_tally() -> Tally {
+    Tally {
+        allocs: ALLOCS.try_with(Cell::get).unwrap_or(0),
+        bytes: BYTES.try_with(Cell::get).unwrap_or(0),
+    }
+}
+
+#[inline]
+fn count(bytes: usize) {
+    // `try_with`: allocations made while thread-locals are torn down go uncounted rather than
+    // panicking inside the allocator.
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
+    let _ = BYTES.try_with(|b| b.set(b.get() + bytes as u64));
+}
+
+/// The system allocator, counting per thread.
+#[derive(Debug)]
+pub struct CountingAlloc;
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees hold; the counting touches only const-initialised thread-locals that
+// have no destructor, which never allocate and never re-enter the allocator.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; we pass it through.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        // SAFETY: `ptr`/`layout` came from this allocator (so from `System`); the caller
+        // upholds `realloc`'s contract for `new_size`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}

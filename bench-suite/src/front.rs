@@ -1,0 +1,35 @@
+//! The criterion front end: turns the registry's groups for one area into criterion groups.
+//! Each case is timed with `iter_custom` over the same `run` function the report uses.
+
+use criterion::{BenchmarkId, Criterion};
+
+use crate::registry::{self, Throughput};
+
+/// Benchmarks every group of `area` (`cargo bench --bench <area>`).
+///
+/// # Panics
+/// If a case's answer differs from its baseline's (the case does not do the same work), or if
+/// no group belongs to `area`.
+pub fn bench_area(c: &mut Criterion, area: &str) {
+    let groups: Vec<_> = registry::all()
+        .into_iter()
+        .filter(|g| g.area == area)
+        .collect();
+    assert!(!groups.is_empty(), "no benchmark group in area {area:?}");
+    for group in groups {
+        if let Err(wrong) = crate::report::check(&group) {
+            panic!("{wrong}");
+        }
+        let mut bench = c.benchmark_group(group.name);
+        match group.throughput {
+            Some(Throughput::Elements(n)) => bench.throughput(criterion::Throughput::Elements(n)),
+            Some(Throughput::Bytes(n)) => bench.throughput(criterion::Throughput::Bytes(n)),
+            None => &mut bench,
+        };
+        for case in &group.cases {
+            let id = BenchmarkId::from_parameter(format!("{} ({})", case.name, case.role));
+            bench.bench_function(id, |b| b.iter_custom(|iters| (case.run)(iters).elapsed));
+        }
+        bench.finish();
+    }
+}

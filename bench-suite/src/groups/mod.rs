@@ -1,0 +1,12 @@
+//! The benchmark groups, one module per area. Adding a pattern touches one of these files.
+
+mod counters;
+
+use crate::registry::Group;
+
+/// Every group, in report order.
+pub(crate) fn all() -> Vec<Group> {
+    let mut groups = Vec::new();
+    groups.extend(counters::groups());
+    groups
+}

@@ -1,0 +1,146 @@
+//! `perfkit-bench`: the comparison report's command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use perfkit_bench::report::{self, Plan, Report};
+use perfkit_bench::{machine::Machine, registry, render, svg};
+
+const USAGE: &str = "\
+usage: perfkit-bench report [--quick] [--group NAME]... [--out DIR]
+       perfkit-bench list
+
+report   run the benchmark groups and print a comparison table per group; also writes
+         report.md, report.json and report.svg to DIR (default: <target dir>/perfkit)
+list     print the groups and their cases
+
+--quick  short warm-up and few samples (the whole suite in well under 2 minutes):
+         a smoke test, not numbers to quote";
+
+struct Args {
+    command: String,
+    quick: bool,
+    groups: Vec<String>,
+    out: Option<PathBuf>,
+}
+
+fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
+    let command = raw.next().ok_or("missing command")?;
+    let mut args = Args {
+        command,
+        quick: false,
+        groups: Vec::new(),
+        out: None,
+    };
+    while let Some(arg) = raw.next() {
+        match arg.as_str() {
+            "--quick" => args.quick = true,
+            "--group" => args.groups.push(raw.next().ok_or("--group needs a name")?),
+            "--out" => args.out = Some(raw.next().ok_or("--out needs a directory")?.into()),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(args)
+}
+
+fn default_out() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+            PathBuf::from,
+        )
+        .join("perfkit")
+}
+
+fn run_report(args: &Args) -> Result<(), String> {
+    let mut groups = registry::all();
+    for wanted in &args.groups {
+        if !groups.iter().any(|g| g.name == wanted) {
+            let names: Vec<_> = groups.iter().map(|g| g.name).collect();
+            return Err(format!(
+                "no group {wanted:?}; groups are: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    if !args.groups.is_empty() {
+        groups.retain(|g| args.groups.iter().any(|w| w == g.name));
+    }
+    let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
+    let machine = Machine::detect();
+    eprintln!("perfkit report on {}", machine.summary());
+    let mut results = Vec::with_capacity(groups.len());
+    let mut stderr = std::io::stderr();
+    for (i, group) in groups.iter().enumerate() {
+        eprintln!(
+            "group {}/{}: {} ({} cases)",
+            i + 1,
+            groups.len(),
+            group.name,
+            group.cases.len()
+        );
+        results.push(report::measure(group, plan, &mut stderr).map_err(|e| e.to_string())?);
+    }
+    let report = Report {
+        machine,
+        quick: args.quick,
+        samples: plan.samples,
+        groups: results,
+    };
+    println!("{}", render::text(&report));
+
+    let out = args.out.clone().unwrap_or_else(default_out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    for (name, contents) in [
+        ("report.md", render::markdown(&report)),
+        ("report.json", json),
+        ("report.svg", svg::chart(&report)),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}\n");
+            }
+            eprintln!("{USAGE}");
+            return if e.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    let result = match args.command.as_str() {
+        "report" => run_report(&args),
+        "list" => {
+            for group in registry::all() {
+                println!(
+                    "{} (cargo bench --bench {}): {}",
+                    group.name, group.area, group.about
+                );
+                for case in &group.cases {
+                    println!("    {:<28} {}", case.name, case.role);
+                }
+            }
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

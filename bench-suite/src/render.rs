@@ -1,0 +1,150 @@
+//! Renders a [`Report`] as a terminal table and as Markdown.
+
+use std::fmt::Write;
+
+use crate::registry::Throughput;
+use crate::report::{CaseResult, GroupResult, Report};
+
+/// `12.3 ns`, `4.56 µs`, `7.89 ms`.
+#[must_use]
+pub fn nanos(ns: f64) -> String {
+    match ns {
+        n if n < 1e3 => format!("{n:.2} ns"),
+        n if n < 1e6 => format!("{:.2} µs", n / 1e3),
+        n if n < 1e9 => format!("{:.2} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
+    }
+}
+
+fn ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"))
+}
+
+fn per_second(case: &CaseResult, throughput: Option<Throughput>) -> String {
+    match throughput {
+        None => "-".to_owned(),
+        Some(t @ Throughput::Elements(_)) => format!("{:.1} M/s", case.per_second(t) / 1e6),
+        Some(t @ Throughput::Bytes(_)) => format!("{:.0} MB/s", case.per_second(t) / 1e6),
+    }
+}
+
+fn spread(case: &CaseResult) -> String {
+    format!(
+        "±{:.1}%",
+        (case.p75_ns - case.p25_ns) / 2.0 / case.median_ns * 100.0
+    )
+}
+
+const HEADERS: [&str; 10] = [
+    "case",
+    "role",
+    "time/op",
+    "spread (IQR/2)",
+    "throughput",
+    "allocs/op",
+    "bytes/op",
+    "vs baseline",
+    "vs best peer",
+    "vs floor",
+];
+
+fn rows(group: &GroupResult) -> Vec<[String; 10]> {
+    group
+        .cases
+        .iter()
+        .map(|c| {
+            [
+                c.name.clone(),
+                c.role.to_string(),
+                nanos(c.median_ns),
+                spread(c),
+                per_second(c, group.throughput),
+                format!("{:.2}", c.allocs_per_op),
+                format!("{:.1}", c.bytes_per_op),
+                ratio(c.vs_baseline),
+                ratio(c.vs_best_peer),
+                ratio(c.vs_floor),
+            ]
+        })
+        .collect()
+}
+
+/// A plain-text table per group, columns aligned, for the terminal.
+#[must_use]
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "perfkit report -- {}", report.machine.summary());
+    for group in &report.groups {
+        let rows = rows(group);
+        let mut widths = HEADERS.map(|h| h.chars().count());
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let _ = writeln!(out, "\n== {}: {}", group.name, group.about);
+        let line = |cells: &[String]| {
+            let mut l = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                let pad = w - cell.chars().count();
+                if i < 2 {
+                    let _ = write!(l, "{cell}{}  ", " ".repeat(pad));
+                } else {
+                    let _ = write!(l, "{}{cell}  ", " ".repeat(pad));
+                }
+            }
+            l.trim_end().to_owned()
+        };
+        let _ = writeln!(out, "{}", line(&HEADERS.map(str::to_owned)));
+        for row in &rows {
+            let _ = writeln!(out, "{}", line(row));
+        }
+        if !group.notes.is_empty() {
+            let _ = writeln!(out, "note: {}", group.notes);
+        }
+    }
+    out
+}
+
+/// The report as Markdown: machine section, then one table per group with its notes.
+#[must_use]
+pub fn markdown(report: &Report) -> String {
+    let m = &report.machine;
+    let mut out = String::from("# perfkit comparison report\n\n");
+    let _ = writeln!(out, "| machine | |\n|---|---|");
+    let _ = writeln!(
+        out,
+        "| CPU | {} |\n| cores | {} |\n| OS | {} |",
+        m.cpu, m.cores, m.os
+    );
+    let _ = writeln!(
+        out,
+        "| compiler | {} |\n| commit | {} |\n| date | {} |",
+        m.rustc, m.commit, m.date
+    );
+    let _ = writeln!(
+        out,
+        "| run | {} samples per case{}, median time per op |",
+        report.samples,
+        if report.quick {
+            " (`--quick`: indicative only)"
+        } else {
+            ""
+        }
+    );
+    if !m.optimized {
+        let _ = writeln!(out, "\n**Debug build: these numbers mean nothing.**");
+    }
+    for group in &report.groups {
+        let _ = writeln!(out, "\n## {}\n\n{}.\n", group.name, group.about);
+        let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
+        for row in rows(group) {
+            let _ = writeln!(out, "| {} |", row.join(" | ").replace('<', "\\<"));
+        }
+        if !group.notes.is_empty() {
+            let _ = writeln!(out, "\n{}", group.notes);
+        }
+    }
+    out
+}

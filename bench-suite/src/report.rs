@@ -1,0 +1,287 @@
+//! The comparison report: runs groups, checks every case's answer against the baseline's, and
+//! measures time per op (median of samples after a warm-up) with allocations per op.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::machine::Machine;
+use crate::registry::{Group, Role, Throughput};
+
+/// How long to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Minimum warm-up time per case.
+    pub warm_up: Duration,
+    /// Target duration of one sample.
+    pub sample: Duration,
+    /// Samples per case; the median is reported.
+    pub samples: usize,
+}
+
+impl Plan {
+    /// The default plan: about 1.5 s per case.
+    pub const FULL: Plan = Plan {
+        warm_up: Duration::from_millis(300),
+        sample: Duration::from_millis(50),
+        samples: 25,
+    };
+    /// `--quick`: about 0.15 s per case, for smoke tests and CI.
+    pub const QUICK: Plan = Plan {
+        warm_up: Duration::from_millis(40),
+        sample: Duration::from_millis(10),
+        samples: 9,
+    };
+}
+
+/// One case's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    /// Case name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Threads it ran on.
+    pub threads: usize,
+    /// Median time per operation, in nanoseconds (aggregate over threads).
+    pub median_ns: f64,
+    /// 25th percentile of the samples' time per op.
+    pub p25_ns: f64,
+    /// 75th percentile of the samples' time per op.
+    pub p75_ns: f64,
+    /// Operations per sample.
+    pub iters_per_sample: u64,
+    /// Allocations per operation, over all samples.
+    pub allocs_per_op: f64,
+    /// Bytes allocated per operation, over all samples.
+    pub bytes_per_op: f64,
+    /// Speedup over the baseline with the same thread count (baseline time / this time).
+    pub vs_baseline: Option<f64>,
+    /// Speedup over the fastest peer with the same thread count.
+    pub vs_best_peer: Option<f64>,
+    /// Speedup over the group's floor (floor time / this time); below 1 means slower.
+    pub vs_floor: Option<f64>,
+}
+
+impl CaseResult {
+    /// Throughput in units per second, from the median.
+    #[must_use]
+    pub fn per_second(&self, throughput: Throughput) -> f64 {
+        let units = match throughput {
+            Throughput::Elements(n) | Throughput::Bytes(n) => n as f64,
+        };
+        units * 1e9 / self.median_ns
+    }
+}
+
+/// One group's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupResult {
+    /// Group name.
+    pub name: String,
+    /// Bench target that runs it under criterion.
+    pub area: String,
+    /// What one operation is.
+    pub about: String,
+    /// Work per operation.
+    pub throughput: Option<Throughput>,
+    /// Caveats.
+    pub notes: String,
+    /// The cases, in registry order.
+    pub cases: Vec<CaseResult>,
+}
+
+/// A whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Where and when it was measured.
+    pub machine: Machine,
+    /// Whether `--quick` was used.
+    pub quick: bool,
+    /// Samples per case.
+    pub samples: usize,
+    /// The groups.
+    pub groups: Vec<GroupResult>,
+}
+
+/// A case did different work from its group's baseline.
+#[derive(Debug)]
+pub struct WrongAnswer {
+    /// Group name.
+    pub group: String,
+    /// Case name.
+    pub case: String,
+    /// What the case answered.
+    pub got: u64,
+    /// What the baseline answered.
+    pub expected: u64,
+}
+
+impl std::fmt::Display for WrongAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "group {}: case {} answered {} but the baseline answered {}; it does not do the same work",
+            self.group, self.case, self.got, self.expected
+        )
+    }
+}
+
+impl std::error::Error for WrongAnswer {}
+
+/// Operations in the answer check: divisible by every thread count we use.
+const CHECK_ITERS: u64 = 5_040;
+
+/// Checks that every case of `group` gives the baseline's answer for the same work.
+///
+/// # Errors
+/// The first case whose answer differs.
+pub fn check(group: &Group) -> Result<(), WrongAnswer> {
+    let Some(reference) = group.cases.iter().find(|c| c.role == Role::Baseline) else {
+        return Ok(());
+    };
+    let expected = (reference.run)(CHECK_ITERS).answer;
+    for case in &group.cases {
+        let got = (case.run)(CHECK_ITERS).answer;
+        if got != expected {
+            return Err(WrongAnswer {
+                group: group.name.to_owned(),
+                case: case.name.clone(),
+                got,
+                expected,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Measures every case of `group`, printing progress to `progress`.
+///
+/// # Errors
+/// A case whose answer differs from the baseline's.
+pub fn measure(
+    group: &Group,
+    plan: Plan,
+    progress: &mut dyn Write,
+) -> Result<GroupResult, WrongAnswer> {
+    check(group)?;
+    let mut cases = Vec::with_capacity(group.cases.len());
+    for (i, case) in group.cases.iter().enumerate() {
+        let _ = write!(
+            progress,
+            "  [{}/{}] {:<28}",
+            i + 1,
+            group.cases.len(),
+            case.name
+        );
+        let _ = progress.flush();
+        let started = Instant::now();
+
+        // Warm up, doubling the work until a run lasts the warm-up time; estimate ns/op.
+        let mut iters = 1u64;
+        let mut spent = Duration::ZERO;
+        let per_op = loop {
+            let sample = (case.run)(iters);
+            spent += sample.elapsed;
+            if spent >= plan.warm_up {
+                break sample.elapsed.as_secs_f64() / iters as f64;
+            }
+            iters = iters.saturating_mul(2);
+        };
+        let per_sample = ((plan.sample.as_secs_f64() / per_op.max(1e-12)) as u64).max(1);
+
+        let mut times = Vec::with_capacity(plan.samples);
+        let (mut allocs, mut bytes) = (0u64, 0u64);
+        for _ in 0..plan.samples {
+            let sample = (case.run)(per_sample);
+            times.push(sample.elapsed.as_secs_f64() * 1e9 / per_sample as f64);
+            allocs += sample.alloc.allocs;
+            bytes += sample.alloc.bytes;
+        }
+        times.sort_by(f64::total_cmp);
+        let total_ops = (per_sample * plan.samples as u64) as f64;
+        let result = CaseResult {
+            name: case.name.clone(),
+            role: case.role,
+            threads: case.threads,
+            median_ns: percentile(&times, 0.5),
+            p25_ns: percentile(&times, 0.25),
+            p75_ns: percentile(&times, 0.75),
+            iters_per_sample: per_sample,
+            allocs_per_op: allocs as f64 / total_ops,
+            bytes_per_op: bytes as f64 / total_ops,
+            vs_baseline: None,
+            vs_best_peer: None,
+            vs_floor: None,
+        };
+        let _ = writeln!(
+            progress,
+            " {:>10}/op  ({:.1}s)",
+            crate::render::nanos(result.median_ns),
+            started.elapsed().as_secs_f64()
+        );
+        cases.push(result);
+    }
+    compare(&mut cases);
+    Ok(GroupResult {
+        name: group.name.to_owned(),
+        area: group.area.to_owned(),
+        about: group.about.to_owned(),
+        throughput: group.throughput,
+        notes: group.notes.split_whitespace().collect::<Vec<_>>().join(" "),
+        cases,
+    })
+}
+
+/// Fills in the speedup columns: against the baseline and the fastest peer with the same
+/// thread count, and against the group's floor.
+fn compare(cases: &mut [CaseResult]) {
+    let floor = cases
+        .iter()
+        .find(|c| c.role == Role::Floor)
+        .map(|c| c.median_ns);
+    let reference: Vec<(Option<f64>, Option<f64>)> = cases
+        .iter()
+        .map(|c| {
+            let same = || cases.iter().filter(move |o| o.threads == c.threads);
+            let baseline = same()
+                .find(|o| o.role == Role::Baseline)
+                .map(|o| o.median_ns);
+            let peer = same()
+                .filter(|o| o.role == Role::Peer)
+                .map(|o| o.median_ns)
+                .min_by(f64::total_cmp);
+            (baseline, peer)
+        })
+        .collect();
+    for (case, (baseline, peer)) in cases.iter_mut().zip(reference) {
+        case.vs_baseline = baseline.map(|b| b / case.median_ns);
+        case.vs_best_peer = peer.map(|p| p / case.median_ns);
+        case.vs_floor = floor.map(|f| f / case.median_ns);
+    }
+}
+
+/// Linear-interpolated percentile of sorted values.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.5), 2.5);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 1.0), 4.0);
+        assert!(percentile(&[], 0.5).is_nan());
+    }
+}
