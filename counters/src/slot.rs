@@ -20,17 +20,24 @@ const WORDS: usize = MAX_STRIPES / 64;
 /// in `4..=MAX_STRIPES`. Computed once; every counter in the process uses the same value, which
 /// is also the number of thread slots.
 #[cfg(not(loom))]
+#[inline]
 pub(crate) fn stripe_count() -> usize {
-    use crate::sync::AtomicUsize;
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let known = COUNT.load(Ordering::Relaxed);
-    if known != 0 {
-        return known;
+    match STRIPE_COUNT.load(Ordering::Relaxed) {
+        0 => init_stripe_count(),
+        known => known,
     }
+}
+
+#[cfg(not(loom))]
+static STRIPE_COUNT: crate::sync::AtomicUsize = crate::sync::AtomicUsize::new(0);
+
+#[cfg(not(loom))]
+#[cold]
+fn init_stripe_count() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let count = (2 * cores).next_power_of_two().clamp(4, MAX_STRIPES);
     // The first value stored wins, so the count never changes once a counter has used it.
-    match COUNT.compare_exchange(0, count, Ordering::Relaxed, Ordering::Relaxed) {
+    match STRIPE_COUNT.compare_exchange(0, count, Ordering::Relaxed, Ordering::Relaxed) {
         Ok(_) => count,
         Err(winner) => winner,
     }
