@@ -1,0 +1,118 @@
+//! The report machinery: answers are checked, allocations are counted per op on every thread,
+//! work is split exactly across threads, and the renderers produce every case.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use perfkit_bench::machine::Machine;
+use perfkit_bench::measure;
+use perfkit_bench::registry::{Case, Group, Role, Throughput};
+use perfkit_bench::report::{self, Plan, Report};
+use perfkit_bench::{render, svg};
+
+fn group(cases: Vec<Case>) -> Group {
+    Group {
+        name: "test",
+        area: "test",
+        about: "a test group",
+        throughput: Some(Throughput::Elements(1)),
+        notes: "",
+        cases,
+    }
+}
+
+fn summing(role: Role, threads: usize, skew: u64) -> Case {
+    Case::new("sum", role, threads, move |iters| {
+        let total = AtomicU64::new(0);
+        let mut sample = measure::threads(threads, iters, |_, n| {
+            total.fetch_add(n, Ordering::Relaxed);
+            0
+        });
+        sample.answer = total.load(Ordering::Relaxed) + skew;
+        sample
+    })
+}
+
+#[test]
+fn threads_split_the_work_exactly() {
+    for threads in 1..=5 {
+        for iters in [0, 1, 7, 1000, 1001] {
+            let sample = measure::threads(threads, iters, |_, n| n);
+            assert_eq!(sample.answer, iters, "{threads} threads, {iters} iters");
+        }
+    }
+}
+
+#[test]
+fn a_case_doing_different_work_is_rejected() {
+    let ok = group(vec![
+        summing(Role::Baseline, 1, 0),
+        summing(Role::Pattern, 2, 0),
+    ]);
+    assert!(report::check(&ok).is_ok());
+    let wrong = group(vec![
+        summing(Role::Baseline, 1, 0),
+        summing(Role::Pattern, 2, 1),
+    ]);
+    let err = report::check(&wrong).expect_err("the skewed case must be caught");
+    assert_eq!(err.got, err.expected + 1);
+    assert!(err.to_string().contains("does not do the same work"));
+}
+
+#[test]
+fn allocations_are_counted_per_op_on_every_thread() {
+    let allocating = |threads| {
+        Case::new("vec", Role::Pattern, threads, move |iters| {
+            measure::threads(threads, iters, |_, n| {
+                for i in 0..n {
+                    black_box(Vec::<u8>::with_capacity(100 + i as usize % 3));
+                }
+                0
+            })
+        })
+    };
+    let g = group(vec![
+        Case::new("none", Role::Baseline, 1, |iters| {
+            measure::single(iters, |n| {
+                for i in 0..n {
+                    black_box(i);
+                }
+                0
+            })
+        }),
+        allocating(1),
+        allocating(2),
+    ]);
+    let plan = Plan {
+        warm_up: std::time::Duration::from_millis(5),
+        sample: std::time::Duration::from_millis(2),
+        samples: 3,
+    };
+    let result = report::measure(&g, plan, &mut std::io::sink()).expect("answers agree");
+    assert_eq!(result.cases[0].allocs_per_op, 0.0);
+    for case in &result.cases[1..] {
+        assert_eq!(case.allocs_per_op, 1.0, "{}", case.name);
+        assert!(
+            (100.0..=102.0).contains(&case.bytes_per_op),
+            "{}",
+            case.name
+        );
+    }
+    // Speedups compare like with like: the 2-thread case has no 2-thread baseline.
+    assert!(result.cases[1].vs_baseline.is_some());
+    assert!(result.cases[2].vs_baseline.is_none());
+
+    let report = Report {
+        machine: Machine::detect(),
+        quick: true,
+        samples: 3,
+        groups: vec![result],
+    };
+    let text = render::text(&report);
+    let md = render::markdown(&report);
+    let chart = svg::chart(&report);
+    for name in ["none/1t", "vec/1t", "vec/2t"] {
+        assert!(text.contains(name) && md.contains(name), "{name} missing");
+    }
+    assert!(chart.starts_with("<svg") && chart.contains("vec/1t"));
+}
