@@ -80,6 +80,7 @@ mod sync;
 pub use counter::Counter;
 pub use gauge::Gauge;
 pub use max_gauge::MaxGauge;
+pub use slot::ThreadSlot;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -114,15 +114,18 @@ loom::lazy_static! {
 const UNCLAIMED: usize = usize::MAX;
 const NO_SLOT: usize = usize::MAX - 1;
 
-/// This thread's slot; gives it back on thread exit.
-struct SlotGuard {
+/// Gives the thread's slot back when the thread exits. Kept apart from `SLOT` so that the hot
+/// read of `SLOT` needs no liveness check (a thread-local with a destructor has one).
+struct Releaser {
     slot: Cell<usize>,
 }
 
-impl Drop for SlotGuard {
+impl Drop for Releaser {
     fn drop(&mut self) {
         let slot = self.slot.get();
         if slot < MAX_STRIPES {
+            // Later thread-local destructors on this thread must not use the slot any more.
+            let _ = SLOT.try_with(|s| s.set(NO_SLOT));
             REGISTRY.release(slot);
         }
     }
@@ -130,38 +133,89 @@ impl Drop for SlotGuard {
 
 #[cfg(not(loom))]
 thread_local! {
-    static SLOT: SlotGuard = const { SlotGuard { slot: Cell::new(UNCLAIMED) } };
+    /// This thread's slot, `UNCLAIMED` or `NO_SLOT`. No destructor: always readable.
+    static SLOT: Cell<usize> = const { Cell::new(UNCLAIMED) };
+    static RELEASER: Releaser = const { Releaser { slot: Cell::new(UNCLAIMED) } };
 }
 
 // loom's `thread_local!` has no `const` form.
 #[cfg(loom)]
 thread_local! {
-    static SLOT: SlotGuard = SlotGuard { slot: Cell::new(UNCLAIMED) };
+    static SLOT: Cell<usize> = Cell::new(UNCLAIMED);
+    static RELEASER: Releaser = Releaser { slot: Cell::new(UNCLAIMED) };
+}
+
+/// Dense per-thread indexes: the slots that [`Counter`](crate::Counter) stripes are indexed by,
+/// offered for building other per-thread structures (perfkit-pool's per-thread caches use them).
+///
+/// Guarantees: every slot is below [`ThreadSlot::count`], which never changes during the
+/// process; while a thread holds a slot no other live thread holds the same one; a thread keeps
+/// its slot until it exits, and the lowest free slot is handed out first. A thread gets no slot
+/// (`None`) when all are held by live threads.
+///
+/// # Examples
+/// ```
+/// use perfkit_counters::ThreadSlot;
+///
+/// let mine = ThreadSlot::current().expect("a fresh process has free slots");
+/// assert!(mine < ThreadSlot::count());
+/// assert_eq!(ThreadSlot::current(), Some(mine)); // stable for the thread's lifetime
+/// ```
+#[derive(Debug)]
+pub struct ThreadSlot {
+    _private: (),
+}
+
+impl ThreadSlot {
+    /// The calling thread's slot, claiming the lowest free one on first use.
+    #[inline]
+    #[must_use]
+    pub fn current() -> Option<usize> {
+        current()
+    }
+
+    /// The number of slots: twice the available parallelism rounded up to a power of two, at
+    /// least 4 and at most 256; fixed for the life of the process.
+    #[inline]
+    #[must_use]
+    pub fn count() -> usize {
+        stripe_count()
+    }
 }
 
 /// The calling thread's slot, claiming one on first use. `None` when every slot is owned by
-/// another live thread, or while this thread's thread-local storage is being torn down; such a
-/// thread must use the shared atomic path. A thread that once found no slot free keeps using the
+/// another live thread, or once this thread's thread-local storage is being torn down; such a
+/// thread must use a shared atomic path. A thread that once found no slot free keeps using the
 /// shared path: retrying on every add would cost every add a scan of the bitmap.
 #[inline]
 pub(crate) fn current() -> Option<usize> {
-    SLOT.try_with(|guard| {
-        let slot = guard.slot.get();
-        if slot < MAX_STRIPES {
-            Some(slot)
-        } else if slot == NO_SLOT {
-            None
-        } else {
-            claim_into(guard)
-        }
-    })
-    .ok()
-    .flatten()
+    // `SLOT` has a const initialiser and no destructor: reading it is one `%fs`-relative load.
+    let slot = SLOT.with(Cell::get);
+    if slot < MAX_STRIPES {
+        Some(slot)
+    } else {
+        unclaimed_or_none(slot)
+    }
 }
 
 #[cold]
-fn claim_into(guard: &SlotGuard) -> Option<usize> {
-    let claimed = REGISTRY.claim();
-    guard.slot.set(claimed.unwrap_or(NO_SLOT));
+#[inline(never)]
+fn unclaimed_or_none(slot: usize) -> Option<usize> {
+    if slot == UNCLAIMED { claim() } else { None }
+}
+
+#[cold]
+fn claim() -> Option<usize> {
+    // Arm the releaser before claiming: if this thread is already tearing down its
+    // thread-locals, a slot claimed now could never be given back, so take none.
+    let claimed = RELEASER
+        .try_with(|releaser| {
+            let claimed = REGISTRY.claim();
+            releaser.slot.set(claimed.unwrap_or(NO_SLOT));
+            claimed
+        })
+        .ok()
+        .flatten();
+    let _ = SLOT.try_with(|s| s.set(claimed.unwrap_or(NO_SLOT)));
     claimed
 }
