@@ -1,6 +1,7 @@
 //! The benchmark groups, one module per area. Adding a pattern touches one of these files.
 
 mod counters;
+mod pool;
 
 use crate::registry::Group;
 
@@ -8,5 +9,6 @@ use crate::registry::Group;
 pub(crate) fn all() -> Vec<Group> {
     let mut groups = Vec::new();
     groups.extend(counters::groups());
+    groups.extend(pool::groups());
     groups
 }

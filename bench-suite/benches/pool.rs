@@ -1,0 +1,9 @@
+//! `cargo bench --bench pool`: the `pool` area under criterion.
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn pool(c: &mut Criterion) {
+    perfkit_bench::front::bench_area(c, "pool");
+}
+
+criterion_group!(benches, pool);
+criterion_main!(benches);

@@ -1,0 +1,54 @@
+//! The one place that imports atomics, `Arc` and the shared queue.
+//!
+//! Under `--cfg loom` they come from [`loom`] (the queue becomes a loom `Mutex<VecDeque>` with
+//! `ArrayQueue`'s API), so the model checker sees every hand-off; otherwise from `std` and
+//! `crossbeam-queue`.
+
+#[cfg(not(loom))]
+pub(crate) use crossbeam_queue::ArrayQueue;
+// `std`'s `Arc` even under loom: `Pool::get_owned` takes `self: &Arc<Self>`, which only std's
+// `Arc` allows as a receiver; its reference count is not part of any protocol of ours.
+pub(crate) use std::sync::Arc;
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+pub(crate) use crossbeam_utils::CachePadded;
+
+/// `crossbeam_queue::ArrayQueue`'s API over a loom mutex, for models.
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct ArrayQueue<T> {
+    items: loom::sync::Mutex<std::collections::VecDeque<T>>,
+    capacity: usize,
+}
+
+#[cfg(loom)]
+impl<T> ArrayQueue<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "capacity must be non-zero");
+        Self {
+            items: loom::sync::Mutex::new(std::collections::VecDeque::new()),
+            capacity,
+        }
+    }
+
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        let mut items = self.items.lock().unwrap();
+        if items.len() == self.capacity {
+            return Err(value);
+        }
+        items.push_back(value);
+        Ok(())
+    }
+
+    pub(crate) fn pop(&self) -> Option<T> {
+        self.items.lock().unwrap().pop_front()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.lock().unwrap().len()
+    }
+}
