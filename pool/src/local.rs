@@ -13,7 +13,7 @@ use std::ptr;
 
 use perfkit_counters::ThreadSlot;
 
-use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, CachePadded, Ordering};
+use crate::sync::{AtomicPtr, AtomicU64, CachePadded, Ordering};
 
 /// How the pool stores an object: boxed, on cache lines of its own, so that two threads using
 /// two pooled objects never write the same cache line.
@@ -21,18 +21,21 @@ pub(crate) type Boxed<T> = Box<CachePadded<T>>;
 
 /// One thread's entry: its cached object and how many gets it served, on one cache line.
 ///
-/// The entry owns `obj` exactly when `obj` is non-null and `lent` is false. `get` sets `lent`
+/// The entry owns `obj` exactly when `obj` is non-null and not lent. `get` sets the lent bit
 /// and leaves `obj` in place as a hint, so that when the same object comes back (the common
-/// case) `put` only clears `lent`: the pointer is never rewritten, and the next `get` reads it
+/// case) `put` only clears the bit: the pointer is never rewritten, and the next `get` reads it
 /// without waiting on a store from the previous round trip.
 struct Entry<T> {
-    /// Null, or a pointer from `Box::into_raw`; owned by the entry only while `lent` is false.
+    /// Null, or a pointer from `Box::into_raw`; owned by the entry only while not lent.
     obj: AtomicPtr<CachePadded<T>>,
-    /// Whether `obj` is out with a guard (then the entry does not own it).
-    lent: AtomicBool,
-    /// Gets served from `obj`; written only by the entry's thread, read by `hits`.
-    hits: AtomicU64,
+    /// `hits << 1 | lent`: whether `obj` is out with a guard (then the entry does not own
+    /// it), and how many gets the entry served. One word, so a get is one store.
+    state: AtomicU64,
 }
+
+const LENT: u64 = 1;
+/// One hit, in `state`'s upper bits.
+const HIT: u64 = 2;
 
 pub(crate) struct LocalSlots<T> {
     /// Entry `i` is written only by the thread holding `ThreadSlot` `i` (or with `&mut self`).
@@ -57,8 +60,7 @@ impl<T> LocalSlots<T> {
                 .map(|_| {
                     CachePadded::new(Entry {
                         obj: AtomicPtr::new(ptr::null_mut()),
-                        lent: AtomicBool::new(false),
-                        hits: AtomicU64::new(0),
+                        state: AtomicU64::new(0),
                     })
                 })
                 .collect(),
@@ -81,19 +83,18 @@ impl<T> LocalSlots<T> {
     #[inline]
     pub(crate) fn take(&self) -> Option<Boxed<T>> {
         let entry = self.mine()?;
-        if entry.lent.load(Ordering::Relaxed) {
+        let state = entry.state.load(Ordering::Relaxed);
+        if state & LENT != 0 {
             return None;
         }
         let raw = entry.obj.load(Ordering::Relaxed);
         if raw.is_null() {
             return None;
         }
-        entry.lent.store(true, Ordering::Relaxed);
-        // Only this thread writes `hits`: a plain increment, no read-modify-write.
-        entry.hits.store(
-            entry.hits.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
+        // Only this thread writes `state`: a plain store, no read-modify-write.
+        entry
+            .state
+            .store(state.wrapping_add(HIT) | LENT, Ordering::Relaxed);
         // SAFETY: (1) only the thread holding this entry's `ThreadSlot` writes it (module
         // docs), and that is us, so nothing changed between our loads and stores; (2) `obj`
         // was non-null and `lent` false, so the entry owned `raw`, a pointer from
@@ -118,11 +119,12 @@ impl<T> LocalSlots<T> {
             return Err(obj);
         };
         let current = entry.obj.load(Ordering::Relaxed);
+        let state = entry.state.load(Ordering::Relaxed);
         if current.is_null() {
             if !reserve() {
                 return Err(obj);
             }
-        } else if !entry.lent.load(Ordering::Relaxed) {
+        } else if state & LENT == 0 {
             return Err(obj); // the entry owns another object: full
         }
         let raw = Box::into_raw(obj);
@@ -131,7 +133,7 @@ impl<T> LocalSlots<T> {
         if current != raw {
             entry.obj.store(raw, Ordering::Relaxed);
         }
-        entry.lent.store(false, Ordering::Relaxed);
+        entry.state.store(state & !LENT, Ordering::Relaxed);
         Ok(())
     }
 
@@ -144,7 +146,7 @@ impl<T> LocalSlots<T> {
     pub(crate) fn hits(&self) -> u64 {
         self.slots
             .iter()
-            .map(|e| e.hits.load(Ordering::Relaxed))
+            .map(|e| e.state.load(Ordering::Relaxed) / HIT)
             .fold(0, u64::wrapping_add)
     }
 }
@@ -153,7 +155,7 @@ impl<T> Entry<T> {
     /// The object the entry owns, if any (racy when read by another thread: statistics only).
     fn owned(&self) -> Option<*mut CachePadded<T>> {
         let raw = self.obj.load(Ordering::Acquire);
-        (!raw.is_null() && !self.lent.load(Ordering::Acquire)).then_some(raw)
+        (!raw.is_null() && self.state.load(Ordering::Acquire) & LENT == 0).then_some(raw)
     }
 }
 
