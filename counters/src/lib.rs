@@ -37,7 +37,7 @@
 //!
 //! # Measured
 //! From `cargo run -p perfkit-bench --release -- report` (groups `counters` and
-//! `counters-sum`) on a 2-core AMD EPYC KVM guest, rustc 1.95.0, commit `e51e48fbcf68`,
+//! `counters-sum`) on a 2-core AMD EPYC KVM guest, rustc 1.95.0, commit `2e62b5b0d7e8`,
 //! 2026-11-27, one run, median of 25 samples per case. Time per increment is aggregate: wall
 //! time over all threads' increments. Nothing here speaks for more than two threads.
 //!
