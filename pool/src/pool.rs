@@ -257,29 +257,30 @@ impl<T, R: ResetWith<T>> Pool<T, R> {
 
     /// Called by the guards' `drop`: reset and keep, or drop.
     #[inline]
-    pub(crate) fn give_back(&self, mut obj: Boxed<T>) {
+    pub(crate) fn give_back(&self, obj: Boxed<T>) {
         if self.retain.is_some() || std::thread::panicking() {
-            return self.give_back_checked(obj);
-        }
-        // If `reset` panics, `obj` is dropped by the unwind and the return still counts as
-        // dropped; the pool holds no lock, so it stays fully usable.
-        let counted = CountOnUnwind(&self.dropped);
-        self.reset.reset_with(&mut obj);
-        std::mem::forget(counted);
-        if let Err(obj) = self.local.put(obj, || self.reserve()) {
-            self.give_back_shared(obj);
+            self.give_back_checked(obj);
+        } else {
+            self.reset_and_keep(obj);
         }
     }
 
     /// `give_back` when there is a retain predicate or the holder is panicking.
     #[inline(never)]
-    fn give_back_checked(&self, mut obj: Boxed<T>) {
+    fn give_back_checked(&self, obj: Boxed<T>) {
         // An object whose holder panicked may be half-updated in ways `reset` does not
         // anticipate: drop it rather than hand it to the next user.
         if std::thread::panicking() || self.retain.as_ref().is_some_and(|keep| !keep(&obj)) {
             self.dropped.inc();
-            return;
+        } else {
+            self.reset_and_keep(obj);
         }
+    }
+
+    #[inline(always)]
+    fn reset_and_keep(&self, mut obj: Boxed<T>) {
+        // If `reset` panics, `obj` is dropped by the unwind and the return still counts as
+        // dropped; the pool holds no lock, so it stays fully usable.
         let counted = CountOnUnwind(&self.dropped);
         self.reset.reset_with(&mut obj);
         std::mem::forget(counted);
