@@ -47,11 +47,13 @@ fn threads_split_the_work_exactly() {
 fn a_case_doing_different_work_is_rejected() {
     let ok = group(vec![
         summing(Role::Baseline, 1, 0),
+        summing(Role::Baseline, 2, 0),
         summing(Role::Pattern, 2, 0),
     ]);
     assert!(report::check(&ok).is_ok());
     let wrong = group(vec![
         summing(Role::Baseline, 1, 0),
+        summing(Role::Baseline, 2, 0),
         summing(Role::Pattern, 2, 1),
     ]);
     let err = report::check(&wrong).expect_err("the skewed case must be caught");

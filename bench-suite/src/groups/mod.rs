@@ -2,6 +2,7 @@
 
 mod counters;
 mod pool;
+mod sharded;
 
 use crate::registry::Group;
 
@@ -10,5 +11,6 @@ pub(crate) fn all() -> Vec<Group> {
     let mut groups = Vec::new();
     groups.extend(counters::groups());
     groups.extend(pool::groups());
+    groups.extend(sharded::groups());
     groups
 }

@@ -1,0 +1,287 @@
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{BuildHasher, Hash, RandomState};
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+
+use crate::sharded::{Sharded, default_shards};
+
+/// A concurrent hash map: N cache-padded shards, each an `RwLock` around a `hashbrown`
+/// table, with a closure-based API in which no lock guard ever escapes a call.
+///
+/// A key is hashed once; the hash picks the shard and then the slot in that shard's table.
+/// Reads take the shard's read lock, writes its write lock, for the duration of one call.
+///
+/// Locking: every method holds at most one shard lock, and only while it runs. The closures
+/// given to [`get_with`](Self::get_with), [`update`](Self::update), [`upsert`](Self::upsert),
+/// [`retain`](Self::retain) and [`for_each`](Self::for_each) run under that lock: inside them,
+/// do not call back into the same map (a call that lands on the same shard deadlocks). This is
+/// the rule dashmap users break by holding a `Ref` while inserting; here there is no guard to
+/// hold, so code that does not call the map from inside its own closures cannot deadlock.
+/// A panic in a closure does not poison the map.
+///
+/// # Examples
+/// ```
+/// use perfkit_sharded::ShardedMap;
+///
+/// let hits: ShardedMap<String, u64> = ShardedMap::new();
+/// std::thread::scope(|s| {
+///     for _ in 0..4 {
+///         s.spawn(|| {
+///             for page in ["/", "/about", "/"] {
+///                 hits.upsert(page.to_owned(), || 1, |n| *n += 1);
+///             }
+///         });
+///     }
+/// });
+/// assert_eq!(hits.get("/"), Some(8));
+/// assert_eq!(hits.get_with("/about", |n| n * 10), Some(40));
+/// assert_eq!(hits.len(), 2);
+/// ```
+pub struct ShardedMap<K, V, S = RandomState> {
+    shards: Sharded<HashTable<(K, V)>, S>,
+}
+
+impl<K, V> ShardedMap<K, V> {
+    /// An empty map with [`default_shards`] shards and a random SipHash hasher.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_shards_and_hasher(default_shards(), RandomState::new())
+    }
+
+    /// An empty map with `shards` shards (rounded up to a power of two).
+    #[must_use]
+    pub fn with_shards(shards: usize) -> Self {
+        Self::with_shards_and_hasher(shards, RandomState::new())
+    }
+
+    /// An empty map with room for `capacity` entries spread over the default shards.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, RandomState::new())
+    }
+}
+
+impl<K, V, S> ShardedMap<K, V, S> {
+    /// An empty map with the default shards, hashing with `hasher`.
+    #[must_use]
+    pub fn with_hasher(hasher: S) -> Self {
+        Self::with_shards_and_hasher(default_shards(), hasher)
+    }
+
+    /// An empty map with room for `capacity` entries, hashing with `hasher`.
+    #[must_use]
+    pub fn with_capacity_and_hasher(capacity: usize, hasher: S) -> Self {
+        Self::with_config(default_shards(), capacity, hasher)
+    }
+
+    /// An empty map with `shards` shards, hashing with `hasher`.
+    #[must_use]
+    pub fn with_shards_and_hasher(shards: usize, hasher: S) -> Self {
+        Self::with_config(shards, 0, hasher)
+    }
+
+    /// An empty map with `shards` shards (rounded up to a power of two) and room for
+    /// `capacity` entries in all, hashing with `hasher`.
+    #[must_use]
+    pub fn with_config(shards: usize, capacity: usize, hasher: S) -> Self {
+        let count = shards.clamp(1, 1 << 16).next_power_of_two();
+        let per_shard = capacity.div_ceil(count);
+        Self {
+            shards: Sharded::with_shards_and_hasher(count, hasher, |_| {
+                HashTable::with_capacity(per_shard)
+            }),
+        }
+    }
+
+    /// The number of shards.
+    #[must_use]
+    pub fn shard_count(&self) -> usize {
+        self.shards.shard_count()
+    }
+
+    /// The number of entries: sums the shards one at a time, so it is exact only when no other
+    /// thread is inserting or removing.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        let mut total = 0;
+        self.shards.for_each(|table| total += table.len());
+        total
+    }
+
+    /// Whether the map has no entries (same caveat as [`len`](Self::len)).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        let mut empty = true;
+        self.shards.for_each(|table| empty &= table.is_empty());
+        empty
+    }
+
+    /// Removes every entry, shard by shard (keeps each shard's allocation).
+    pub fn clear(&self) {
+        self.shards.for_each_mut(HashTable::clear);
+    }
+
+    /// Calls `f` on every entry, one shard at a time under its read lock. Entries inserted or
+    /// removed concurrently in shards not yet visited may or may not be seen.
+    pub fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+        self.shards
+            .for_each(|table| table.iter().for_each(|(k, v)| f(k, v)));
+    }
+
+    /// Calls `f` on every entry with mutable access to the value, one shard at a time under
+    /// its write lock.
+    pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V)) {
+        self.shards
+            .for_each_mut(|table| table.iter_mut().for_each(|(k, v)| f(k, v)));
+    }
+
+    /// Keeps only the entries for which `keep` returns `true`, one shard at a time.
+    pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.shards
+            .for_each_mut(|table| table.retain(|(k, v)| keep(k, v)));
+    }
+
+    /// The entries of every shard, moved out (`&mut self`: no locking).
+    pub fn into_entries(self) -> Vec<(K, V)> {
+        self.shards.into_inner().into_iter().flatten().collect()
+    }
+}
+
+impl<K, V, S> ShardedMap<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    #[inline]
+    fn eq<Q>(key: &Q) -> impl Fn(&(K, V)) -> bool + '_
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        move |(k, _)| k.borrow() == key
+    }
+
+    /// Inserts `value` under `key`, returning the value it replaced.
+    #[inline]
+    pub fn insert(&self, key: K, value: V) -> Option<V> {
+        let hash = self.shards.hash(&key);
+        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let hasher = self.shards.hasher();
+        match table.entry(hash, Self::eq(&key), |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(mut slot) => Some(std::mem::replace(&mut slot.get_mut().1, value)),
+            Entry::Vacant(slot) => {
+                slot.insert((key, value));
+                None
+            }
+        }
+    }
+
+    /// A clone of the value under `key`.
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: Clone,
+    {
+        self.get_with(key, V::clone)
+    }
+
+    /// Runs `f` on the value under `key` (under the shard's read lock) and returns its result.
+    #[inline]
+    pub fn get_with<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.shards.hash(key);
+        let table = self.shards.read_shard(self.shards.index_of_hash(hash));
+        table.find(hash, Self::eq(key)).map(|(_, v)| f(v))
+    }
+
+    /// Whether `key` is present.
+    #[inline]
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get_with(key, |_| ()).is_some()
+    }
+
+    /// Runs `f` on the value under `key` with mutable access (under the shard's write lock)
+    /// and returns its result; `None` if the key is absent.
+    #[inline]
+    pub fn update<Q, R>(&self, key: &Q, f: impl FnOnce(&mut V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.shards.hash(key);
+        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        table.find_mut(hash, Self::eq(key)).map(|(_, v)| f(v))
+    }
+
+    /// Inserts `make()` under `key` if it is absent, otherwise runs `modify` on the value, in
+    /// one step under the shard's write lock: the way to count, accumulate or build in place
+    /// without a race between "look up" and "insert".
+    #[inline]
+    pub fn upsert(&self, key: K, make: impl FnOnce() -> V, modify: impl FnOnce(&mut V)) {
+        let hash = self.shards.hash(&key);
+        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let hasher = self.shards.hasher();
+        match table.entry(hash, Self::eq(&key), |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(mut slot) => modify(&mut slot.get_mut().1),
+            Entry::Vacant(slot) => {
+                slot.insert((key, make()));
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    #[inline]
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.shards.hash(key);
+        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        match table.find_entry(hash, Self::eq(key)) {
+            Ok(slot) => Some(slot.remove().0.1),
+            Err(_) => None,
+        }
+    }
+}
+
+impl<K, V> Default for ShardedMap<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V, S> fmt::Debug for ShardedMap<K, V, S>
+where
+    K: fmt::Debug,
+    V: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        self.for_each(|k, v| {
+            map.entry(k, v);
+        });
+        map.finish()
+    }
+}
+
+impl<K: Hash + Eq, V, S: BuildHasher + Default> FromIterator<(K, V)> for ShardedMap<K, V, S> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let map = Self::with_hasher(S::default());
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
+}

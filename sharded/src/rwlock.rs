@@ -1,0 +1,189 @@
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use perfkit_counters::ThreadSlot;
+
+use crate::sync::{
+    self, CachePadded, Cell, ExclusiveAccess, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    SharedAccess,
+};
+
+/// A reader-writer lock for read-mostly data, in the style of crossbeam's `ShardedLock`: a
+/// reader locks only its own shard (one cache-padded `RwLock` per thread slot), so readers on
+/// different cores never write the same cache line; a writer locks every shard, in order.
+///
+/// Reads scale with cores where a single `RwLock`'s reader count bounces between them; writes
+/// cost one lock per shard (and one small allocation for the guards). Readers reach their shard
+/// through [`ThreadSlot`], the dense per-thread index of `perfkit-counters`.
+///
+/// Locking: as with any `RwLock`, taking `write` while this thread holds a read guard (or
+/// taking `read` twice while another thread waits to write) can deadlock. The lock does not
+/// poison: a panic under a write guard leaves whatever the writer had done.
+///
+/// # Examples
+/// ```
+/// use perfkit_sharded::ShardedRwLock;
+///
+/// let config = ShardedRwLock::new(vec!["a.example".to_owned()]);
+/// std::thread::scope(|s| {
+///     for _ in 0..2 {
+///         s.spawn(|| assert!(!config.read().is_empty()));
+///     }
+/// });
+/// config.write().push("b.example".to_owned());
+/// assert_eq!(config.read().len(), 2);
+/// ```
+pub struct ShardedRwLock<T: ?Sized> {
+    shards: Box<[CachePadded<RwLock<()>>]>,
+    value: Cell<T>,
+}
+
+// SAFETY: the lock owns a `T` and hands it to whichever thread holds it: `T: Send` suffices
+// to send the lock, as for `std::sync::RwLock`.
+unsafe impl<T: ?Sized + Send> Send for ShardedRwLock<T> {}
+// SAFETY: readers on several threads share `&T` (needs `T: Sync`); a writer gets `&mut T` on
+// whichever thread it is (needs `T: Send`). Same bounds as `std::sync::RwLock`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for ShardedRwLock<T> {}
+
+impl<T> ShardedRwLock<T> {
+    /// A lock with one shard per thread slot ([`ThreadSlot::count`]: twice the cores, rounded
+    /// up to a power of two).
+    pub fn new(value: T) -> Self {
+        Self::with_shards(value, ThreadSlot::count())
+    }
+
+    /// A lock with `shards` shards (rounded up to a power of two, at least 1, at most 1024).
+    /// More shards than reader threads buys nothing; fewer makes readers share.
+    pub fn with_shards(value: T, shards: usize) -> Self {
+        let count = shards.clamp(1, 1024).next_power_of_two();
+        Self {
+            shards: (0..count)
+                .map(|_| CachePadded::new(RwLock::new(())))
+                .collect(),
+            value: Cell::new(value),
+        }
+    }
+
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> ShardedRwLock<T> {
+    /// The number of shards.
+    #[must_use]
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Locks for reading: one shard, the calling thread's.
+    #[inline]
+    pub fn read(&self) -> ShardedReadGuard<'_, T> {
+        let shard = reader_shard() & (self.shards.len() - 1);
+        let lock = sync::read(&self.shards[shard]);
+        ShardedReadGuard {
+            value: self.value.shared(),
+            _lock: lock,
+        }
+    }
+
+    /// Locks for writing: every shard, in index order (so two writers cannot deadlock).
+    pub fn write(&self) -> ShardedWriteGuard<'_, T> {
+        let locks = self.shards.iter().map(|shard| sync::write(shard)).collect();
+        ShardedWriteGuard {
+            value: self.value.exclusive(),
+            _locks: locks,
+        }
+    }
+
+    /// The value, without locking (`&mut self` excludes everyone else).
+    #[cfg(not(loom))]
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+}
+
+/// The calling thread's shard: its thread slot, or (for the rare thread without one) a hash of
+/// its id.
+#[inline]
+fn reader_shard() -> usize {
+    ThreadSlot::current().unwrap_or_else(|| {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(std::thread::current().id())
+            as usize
+    })
+}
+
+impl<T: Default> Default for ShardedRwLock<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedRwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardedRwLock")
+            .field("shards", &self.shard_count())
+            .field("value", &&*self.read())
+            .finish()
+    }
+}
+
+/// Shared access to a [`ShardedRwLock`]'s value; releases the reader's shard when dropped.
+#[must_use = "dropping the guard releases the lock at once"]
+pub struct ShardedReadGuard<'a, T: ?Sized> {
+    // Declared first, so it is dropped before the lock it depends on.
+    value: SharedAccess<T>,
+    _lock: RwLockReadGuard<'a, ()>,
+}
+
+impl<T: ?Sized> Deref for ShardedReadGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds a read lock on one shard; a writer holds the write lock of
+        // every shard while it has an exclusive access, so none exists while we live.
+        unsafe { self.value.get() }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Exclusive access to a [`ShardedRwLock`]'s value; releases every shard when dropped.
+#[must_use = "dropping the guard releases the lock at once"]
+pub struct ShardedWriteGuard<'a, T: ?Sized> {
+    // Declared first, so it is dropped before the locks it depends on.
+    value: ExclusiveAccess<T>,
+    _locks: Vec<RwLockWriteGuard<'a, ()>>,
+}
+
+impl<T: ?Sized> Deref for ShardedWriteGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the write lock of every shard, so no reader (who needs one
+        // shard's read lock) and no other writer (who needs them all) has an access.
+        unsafe { self.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for ShardedWriteGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow of the guard.
+        unsafe { self.value.get_mut() }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

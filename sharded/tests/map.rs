@@ -1,0 +1,154 @@
+//! `ShardedMap`: same answers as `HashMap` on random operation sequences (proptest), exact
+//! totals from concurrent `upsert`s, and the documented API corners.
+#![cfg(not(loom))]
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::hash::DefaultHasher;
+
+use perfkit_sharded::ShardedMap;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u8, u32),
+    Get(u8),
+    Remove(u8),
+    Update(u8, u32),
+    Upsert(u8, u32),
+    Contains(u8),
+    Retain(u8),
+    Len,
+    Clear,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (any::<u8>(), any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
+        3 => any::<u8>().prop_map(Op::Get),
+        2 => any::<u8>().prop_map(Op::Remove),
+        2 => (any::<u8>(), any::<u32>()).prop_map(|(k, v)| Op::Update(k, v)),
+        2 => (any::<u8>(), any::<u32>()).prop_map(|(k, v)| Op::Upsert(k, v)),
+        1 => any::<u8>().prop_map(Op::Contains),
+        1 => (1..8u8).prop_map(Op::Retain),
+        1 => Just(Op::Len),
+        1 => Just(Op::Clear),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn behaves_like_a_hashmap(ops in proptest::collection::vec(op(), 1..200), shards in 1usize..40) {
+        let map: ShardedMap<u8, u32> = ShardedMap::with_shards(shards);
+        let mut oracle: HashMap<u8, u32> = HashMap::new();
+        for op in ops {
+            match op {
+                Op::Insert(k, v) => prop_assert_eq!(map.insert(k, v), oracle.insert(k, v)),
+                Op::Get(k) => prop_assert_eq!(map.get(&k), oracle.get(&k).copied()),
+                Op::Remove(k) => prop_assert_eq!(map.remove(&k), oracle.remove(&k)),
+                Op::Update(k, v) => prop_assert_eq!(
+                    map.update(&k, |x| std::mem::replace(x, v)),
+                    oracle.get_mut(&k).map(|x| std::mem::replace(x, v))
+                ),
+                Op::Upsert(k, v) => {
+                    map.upsert(k, || v, |x| *x = x.wrapping_add(v));
+                    oracle.entry(k).and_modify(|x| *x = x.wrapping_add(v)).or_insert(v);
+                }
+                Op::Contains(k) => prop_assert_eq!(map.contains_key(&k), oracle.contains_key(&k)),
+                Op::Retain(m) => {
+                    map.retain(|k, _| k % m != 0);
+                    oracle.retain(|k, _| k % m != 0);
+                }
+                Op::Len => {
+                    prop_assert_eq!(map.len(), oracle.len());
+                    prop_assert_eq!(map.is_empty(), oracle.is_empty());
+                }
+                Op::Clear => {
+                    map.clear();
+                    oracle.clear();
+                }
+            }
+        }
+        let mut entries = map.into_entries();
+        entries.sort_unstable();
+        let mut expected: Vec<_> = oracle.into_iter().collect();
+        expected.sort_unstable();
+        prop_assert_eq!(entries, expected);
+    }
+}
+
+/// Increments per thread in the stress test; raise with `PERFKIT_STRESS=<n>`.
+fn stress_ops() -> u64 {
+    std::env::var("PERFKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000)
+}
+
+#[test]
+fn concurrent_upserts_sum_exactly() {
+    let map: ShardedMap<u64, u64> = ShardedMap::with_shards(4);
+    let threads = 8u64;
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let map = &map;
+            s.spawn(move || {
+                for i in 0..stress_ops() {
+                    map.upsert((i + t) % 97, || 1, |n| *n += 1);
+                    if i % 16 == 0 {
+                        // Readers and writers of other keys interleave with the upserts.
+                        let _ = map.get(&(i % 97));
+                        map.insert(1000 + t, i);
+                    }
+                }
+            });
+        }
+    });
+    let mut total = 0;
+    map.for_each(|k, v| {
+        if *k < 1000 {
+            total += v;
+        }
+    });
+    assert_eq!(total, threads * stress_ops());
+    assert_eq!(map.len(), 97 + threads as usize);
+}
+
+#[test]
+fn borrowed_lookups_custom_hasher_and_debug() {
+    let map: ShardedMap<String, Vec<u8>, BuildHasherDefault<DefaultHasher>> =
+        ShardedMap::with_shards_and_hasher(2, BuildHasherDefault::default());
+    map.insert("key".to_owned(), vec![1, 2]);
+    assert_eq!(map.get_with("key", Vec::len), Some(2)); // &str lookup of a String key
+    assert_eq!(map.update("key", |v| v.push(3)), Some(()));
+    assert_eq!(map.get("key"), Some(vec![1, 2, 3]));
+    assert_eq!(map.update("nope", |v| v.push(3)), None);
+    assert_eq!(map.shard_count(), 2);
+    assert_eq!(format!("{map:?}"), r#"{"key": [1, 2, 3]}"#);
+    map.for_each_mut(|_, v| v.clear());
+    assert_eq!(map.get("key"), Some(vec![]));
+    let collected: ShardedMap<u8, u8> = (0..10).map(|i| (i, i * 2)).collect();
+    assert_eq!(collected.len(), 10);
+    assert_eq!(collected.get(&4), Some(8));
+    assert!(ShardedMap::<u8, u8>::with_capacity(100).is_empty());
+    assert!(
+        ShardedMap::<u8, u8>::default()
+            .shard_count()
+            .is_power_of_two()
+    );
+}
+
+#[test]
+fn a_panicking_closure_does_not_poison_the_map() {
+    let map: ShardedMap<u32, u32> = ShardedMap::with_shards(1);
+    map.insert(1, 1);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        map.update(&1, |_| panic!("user code fails under the lock"));
+    }));
+    assert!(result.is_err());
+    assert_eq!(map.get(&1), Some(1));
+    map.insert(2, 2);
+    assert_eq!(map.len(), 2);
+}
