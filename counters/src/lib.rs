@@ -36,14 +36,7 @@
 //!   any further live thread shares one atomic cell, as with a plain `AtomicU64`.
 //!
 //! # Measured
-//! From `cargo run -p perfkit-bench --release -- report` (groups `counters` and
-//! `counters-sum`) on a 2-core AMD EPYC KVM guest, rustc 1.95.0, commit `2e62b5b0d7e8`,
-//! 2026-11-27, one run, median of 25 samples per case. Time per increment is aggregate: wall
-//! time over all threads' increments. Nothing here speaks for more than two threads.
-//!
 #![doc = include_str!("../MEASURED.md")]
-//!
-//! The full table, with allocations per op and spread, is in the workspace README.
 //!
 //! # Example
 //! ```
