@@ -1,7 +1,7 @@
 //! Timing loops shared by every case: one thread, or N scoped threads released together by a
 //! barrier. Both count the allocations of the timed region on every thread involved.
 
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::alloc::{Tally, thread_tally};
@@ -31,10 +31,12 @@ pub fn single(iters: u64, body: impl FnOnce(u64) -> u64) -> Sample {
 }
 
 /// Times `threads` threads that together do `iters` operations: thread `t` runs
-/// `body(t, its_share)`. The threads are spawned first and released together by a barrier, so
-/// spawning is not timed and every thread is busy for (nearly) the whole interval. The answer
-/// is the wrapping sum of the threads' answers; callers usually replace it with the shared
-/// state's final value.
+/// `body(t, its_share)`. The threads are spawned first and released together by a spinning
+/// barrier, so spawning is not timed and every thread is running, not waking up, when the
+/// clock starts. (With a sleeping barrier, an idle virtual CPU can take milliseconds to wake:
+/// the first thread then does much of its share alone and a contended case looks uncontended.)
+/// The answer is the wrapping sum of the threads' answers; callers usually replace it with the
+/// shared state's final value.
 ///
 /// # Panics
 /// If `threads` is zero, or a thread panics.
@@ -43,14 +45,14 @@ where
     F: Fn(usize, u64) -> u64 + Sync,
 {
     assert!(threads > 0, "a case needs at least one thread");
-    let barrier = Barrier::new(threads);
+    let arrived = AtomicUsize::new(0);
     let runs: Vec<(Instant, Instant, u64, Tally)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
-                let (barrier, body) = (&barrier, &body);
+                let (arrived, body) = (&arrived, &body);
                 s.spawn(move || {
-                    barrier.wait();
+                    spin_barrier(arrived, threads);
                     let before = thread_tally();
                     let start = Instant::now();
                     let answer = body(t, share);
@@ -76,4 +78,19 @@ where
         sample.alloc.bytes += tally.bytes;
     }
     sample
+}
+
+/// Waits, spinning, until `threads` threads have arrived. Yields now and then so that, with
+/// more threads than cores, the threads not yet scheduled get a core to arrive on.
+fn spin_barrier(arrived: &AtomicUsize, threads: usize) {
+    arrived.fetch_add(1, Ordering::AcqRel);
+    let mut spins = 0u32;
+    while arrived.load(Ordering::Acquire) < threads {
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(1024) {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
 }

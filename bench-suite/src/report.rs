@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::machine::Machine;
-use crate::registry::{Group, Role, Throughput};
+use crate::registry::{Case, Group, Role, Throughput};
 
 /// How long to measure.
 #[derive(Clone, Copy, Debug)]
@@ -164,6 +164,11 @@ pub fn check(group: &Group) -> Result<(), WrongAnswer> {
 
 /// Measures every case of `group`, printing progress to `progress`.
 ///
+/// Each case is first warmed up and calibrated (operations per sample) on its own; then the
+/// samples are taken round-robin, one sample of every case per round, so that a slow spell of
+/// a shared machine lands on all cases alike instead of on whichever case was running, and the
+/// ratios between cases stay meaningful even when absolute times drift.
+///
 /// # Errors
 /// A case whose answer differs from the baseline's.
 pub fn measure(
@@ -172,62 +177,64 @@ pub fn measure(
     progress: &mut dyn Write,
 ) -> Result<GroupResult, WrongAnswer> {
     check(group)?;
-    let mut cases = Vec::with_capacity(group.cases.len());
-    for (i, case) in group.cases.iter().enumerate() {
-        let _ = write!(
-            progress,
-            "  [{}/{}] {:<28}",
-            i + 1,
-            group.cases.len(),
-            case.name
-        );
+    let started = Instant::now();
+    let _ = write!(progress, "  warming up {} cases", group.cases.len());
+    let _ = progress.flush();
+    let per_sample: Vec<u64> = group
+        .cases
+        .iter()
+        .map(|case| calibrate(case, plan))
+        .collect();
+    let _ = writeln!(progress, " ({:.1}s)", started.elapsed().as_secs_f64());
+
+    let mut times = vec![Vec::with_capacity(plan.samples); group.cases.len()];
+    let mut allocs = vec![(0u64, 0u64); group.cases.len()];
+    for round in 0..plan.samples {
+        let _ = write!(progress, "\r  sample round {}/{}", round + 1, plan.samples);
         let _ = progress.flush();
-        let started = Instant::now();
-
-        // Warm up, doubling the work until a run lasts the warm-up time; estimate ns/op.
-        let mut iters = 1u64;
-        let mut spent = Duration::ZERO;
-        let per_op = loop {
-            let sample = (case.run)(iters);
-            spent += sample.elapsed;
-            if spent >= plan.warm_up {
-                break sample.elapsed.as_secs_f64() / iters as f64;
-            }
-            iters = iters.saturating_mul(2);
-        };
-        let per_sample = ((plan.sample.as_secs_f64() / per_op.max(1e-12)) as u64).max(1);
-
-        let mut times = Vec::with_capacity(plan.samples);
-        let (mut allocs, mut bytes) = (0u64, 0u64);
-        for _ in 0..plan.samples {
-            let sample = (case.run)(per_sample);
-            times.push(sample.elapsed.as_secs_f64() * 1e9 / per_sample as f64);
-            allocs += sample.alloc.allocs;
-            bytes += sample.alloc.bytes;
+        for (i, case) in group.cases.iter().enumerate() {
+            let sample = (case.run)(per_sample[i]);
+            times[i].push(sample.elapsed.as_secs_f64() * 1e9 / per_sample[i] as f64);
+            allocs[i].0 += sample.alloc.allocs;
+            allocs[i].1 += sample.alloc.bytes;
         }
-        times.sort_by(f64::total_cmp);
-        let total_ops = (per_sample * plan.samples as u64) as f64;
-        let result = CaseResult {
-            name: case.name.clone(),
-            role: case.role,
-            threads: case.threads,
-            median_ns: percentile(&times, 0.5),
-            p25_ns: percentile(&times, 0.25),
-            p75_ns: percentile(&times, 0.75),
-            iters_per_sample: per_sample,
-            allocs_per_op: allocs as f64 / total_ops,
-            bytes_per_op: bytes as f64 / total_ops,
-            vs_baseline: None,
-            vs_best_peer: None,
-            vs_floor: None,
-        };
+    }
+    let _ = writeln!(
+        progress,
+        " ({:.1}s in all)",
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut cases: Vec<CaseResult> = group
+        .cases
+        .iter()
+        .zip(times.iter_mut().zip(allocs).zip(per_sample))
+        .map(|(case, ((times, (allocs, bytes)), per_sample))| {
+            times.sort_by(f64::total_cmp);
+            let total_ops = (per_sample * plan.samples as u64) as f64;
+            CaseResult {
+                name: case.name.clone(),
+                role: case.role,
+                threads: case.threads,
+                median_ns: percentile(times, 0.5),
+                p25_ns: percentile(times, 0.25),
+                p75_ns: percentile(times, 0.75),
+                iters_per_sample: per_sample,
+                allocs_per_op: allocs as f64 / total_ops,
+                bytes_per_op: bytes as f64 / total_ops,
+                vs_baseline: None,
+                vs_best_peer: None,
+                vs_floor: None,
+            }
+        })
+        .collect();
+    for case in &cases {
         let _ = writeln!(
             progress,
-            " {:>10}/op  ({:.1}s)",
-            crate::render::nanos(result.median_ns),
-            started.elapsed().as_secs_f64()
+            "    {:<34} {:>10}/op",
+            case.name,
+            crate::render::nanos(case.median_ns)
         );
-        cases.push(result);
     }
     compare(&mut cases);
     Ok(GroupResult {
@@ -238,6 +245,22 @@ pub fn measure(
         notes: group.notes.split_whitespace().collect::<Vec<_>>().join(" "),
         cases,
     })
+}
+
+/// Warms `case` up, doubling the work until a run lasts the warm-up time, and returns the
+/// operations per sample that make a sample last `plan.sample`.
+fn calibrate(case: &Case, plan: Plan) -> u64 {
+    let mut iters = 1u64;
+    let mut spent = Duration::ZERO;
+    let per_op = loop {
+        let sample = (case.run)(iters);
+        spent += sample.elapsed;
+        if spent >= plan.warm_up {
+            break sample.elapsed.as_secs_f64() / iters as f64;
+        }
+        iters = iters.saturating_mul(2);
+    };
+    ((plan.sample.as_secs_f64() / per_op.max(1e-12)) as u64).max(1)
 }
 
 /// Fills in the speedup columns: against the baseline and the fastest peer with the same
