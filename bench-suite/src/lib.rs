@@ -9,9 +9,15 @@
 //! - **criterion**: `cargo bench --bench <area>` runs the groups of one area through
 //!   [`front::bench_area`], with criterion's statistics, HTML reports and saved baselines.
 //! - **the report**: `cargo run -p perfkit-bench --release -- report [--quick] [--group NAME]`
-//!   measures every case (median of samples after a warm-up) and its allocations per op through
-//!   the [`alloc::CountingAlloc`] global allocator, prints a table per group with speedups over
-//!   the baseline and the best peer, and writes `target/perfkit/report.{md,json,svg}`.
+//!   warms up and calibrates every case of a group, then takes their samples round-robin (one
+//!   sample of each case per round, so a slow spell of a shared machine hits all cases alike),
+//!   reports the median time per op with its spread and the allocations per op counted by the
+//!   [`alloc::CountingAlloc`] global allocator, prints a table per group with speedups over the
+//!   baseline and the best peer, and writes `target/perfkit/report.{md,json,svg}`.
+//!
+//! Multi-threaded cases start their threads at a spinning barrier and time from the first
+//! thread's start to the last one's end ([`measure::threads`]), so every thread is running for
+//! the whole measured interval.
 //!
 //! Adding a pattern touches one file: a module in `src/groups/` that returns its groups.
 

@@ -148,10 +148,13 @@ thread_local! {
 /// Dense per-thread indexes: the slots that [`Counter`](crate::Counter) stripes are indexed by,
 /// offered for building other per-thread structures (perfkit-pool's per-thread caches use them).
 ///
-/// Guarantees: every slot is below [`ThreadSlot::count`], which never changes during the
-/// process; while a thread holds a slot no other live thread holds the same one; a thread keeps
-/// its slot until it exits, and the lowest free slot is handed out first. A thread gets no slot
-/// (`None`) when all are held by live threads.
+/// Guarantees (unsafe code may rely on them; perfkit-pool does): every slot is below
+/// [`ThreadSlot::count`], which never changes during the process; while a thread holds a slot
+/// no other live thread holds the same one; a thread keeps its slot until it exits (or until
+/// its thread-locals are torn down, after which it gets `None`); a slot given up by one thread
+/// is handed to the next through a release/acquire pair, so whatever the old holder wrote
+/// happens-before the new holder's first use. The lowest free slot is handed out first. A
+/// thread gets no slot (`None`) when all are held by live threads.
 ///
 /// # Examples
 /// ```
