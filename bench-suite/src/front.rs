@@ -32,4 +32,5 @@ pub fn bench_area(c: &mut Criterion, area: &str) {
         }
         bench.finish();
     }
+    registry::cleanup();
 }

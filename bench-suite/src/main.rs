@@ -80,8 +80,13 @@ fn run_report(args: &Args) -> Result<(), String> {
             group.name,
             group.cases.len()
         );
-        results.push(report::measure(group, plan, &mut stderr).map_err(|e| e.to_string())?);
+        let result = report::measure(group, plan, &mut stderr);
+        if result.is_err() {
+            registry::cleanup();
+        }
+        results.push(result.map_err(|e| e.to_string())?);
     }
+    registry::cleanup();
     let report = Report {
         machine,
         quick: args.quick,

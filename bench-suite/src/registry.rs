@@ -106,3 +106,8 @@ pub struct Group {
 pub fn all() -> Vec<Group> {
     crate::groups::all()
 }
+
+/// Removes temporary files the groups created (call when done with the groups).
+pub fn cleanup() {
+    crate::groups::cleanup();
+}

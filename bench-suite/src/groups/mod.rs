@@ -1,5 +1,6 @@
 //! The benchmark groups, one module per area. Adding a pattern touches one of these files.
 
+mod buffers;
 mod counters;
 mod pool;
 mod sharded;
@@ -12,5 +13,11 @@ pub(crate) fn all() -> Vec<Group> {
     groups.extend(counters::groups());
     groups.extend(pool::groups());
     groups.extend(sharded::groups());
+    groups.extend(buffers::groups());
     groups
+}
+
+/// Removes the temporary files the groups created (the `buffers` area writes and reads files).
+pub(crate) fn cleanup() {
+    buffers::cleanup();
 }

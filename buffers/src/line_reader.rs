@@ -1,0 +1,234 @@
+use std::fmt;
+use std::io::{self, Read};
+
+/// Default for [`LineReader::max_line_len`]: 4 MiB.
+pub const DEFAULT_MAX_LINE_LEN: usize = 4 << 20;
+const INITIAL_CAPACITY: usize = 64 << 10;
+
+/// Reads lines from any [`Read`] into one reused buffer: no allocation per line.
+///
+/// [`next_line`](Self::next_line) returns each line without its `\n` or `\r\n`, borrowed from
+/// the reader's buffer until the next call; a last line without a newline is returned too.
+/// Newlines are found with `memchr`, and each byte is scanned once.
+///
+/// Limits: a line longer than [`max_line_len`](Self::max_line_len) (default 4 MiB) is an
+/// `InvalidData` error naming its line number, and the reader skips the rest of that line and
+/// goes on with the next, so one bad line costs at most `max_line_len` bytes of memory, never
+/// an out-of-memory. `Interrupted` reads are retried; other read errors are returned and the
+/// next call reads again.
+///
+/// # Examples
+/// ```
+/// use perfkit_buffers::LineReader;
+///
+/// let input: &[u8] = b"alpha\r\nbeta\n\ngamma";
+/// let mut lines = LineReader::new(input);
+/// let mut seen = Vec::new();
+/// while let Some(line) = lines.next_line() {
+///     seen.push(String::from_utf8(line?.to_vec()).unwrap());
+/// }
+/// assert_eq!(seen, ["alpha", "beta", "", "gamma"]);
+/// assert_eq!(lines.line_number(), 4);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Start of the unread data in `buf`.
+    start: usize,
+    /// End of the data in `buf`.
+    end: usize,
+    /// Bytes of `buf[start..end]` already searched for a newline.
+    scanned: usize,
+    eof: bool,
+    /// Discarding the rest of a line that exceeded the limit.
+    skipping: bool,
+    line: u64,
+    max_line_len: usize,
+}
+
+impl<R: Read> LineReader<R> {
+    /// A reader with a 64 KiB buffer (grown as long lines need, up to the limit).
+    pub fn new(inner: R) -> Self {
+        Self::with_capacity(INITIAL_CAPACITY, inner)
+    }
+
+    /// A reader whose buffer starts at `capacity` bytes (at least 1).
+    pub fn with_capacity(capacity: usize, inner: R) -> Self {
+        Self {
+            inner,
+            buf: vec![0; capacity.max(1)],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            eof: false,
+            skipping: false,
+            line: 0,
+            max_line_len: DEFAULT_MAX_LINE_LEN,
+        }
+    }
+
+    /// Sets the longest line accepted, in bytes without the line ending (default 4 MiB).
+    #[must_use]
+    pub fn max_line_len(mut self, max: usize) -> Self {
+        self.max_line_len = max;
+        self
+    }
+
+    /// The number of the line last returned (1-based; 0 before the first), counting lines
+    /// that were errors too: the number to put in an error message.
+    #[must_use]
+    pub fn line_number(&self) -> u64 {
+        self.line
+    }
+
+    /// The next line, without its line ending; `None` at the end of the input.
+    ///
+    /// # Errors
+    /// A read error from the inner reader, or `InvalidData` for a line longer than
+    /// [`max_line_len`](Self::max_line_len) (the reader then skips to the next line).
+    #[inline]
+    pub fn next_line(&mut self) -> Option<io::Result<&[u8]>> {
+        let (from, to) = match self.find_line() {
+            Ok(Some(range)) => range,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut line = &self.buf[from..to];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        Some(Ok(line))
+    }
+
+    /// The next line as UTF-8.
+    ///
+    /// # Errors
+    /// As [`next_line`](Self::next_line), plus `InvalidData` naming the line and the byte
+    /// offset within it when the line is not valid UTF-8.
+    pub fn next_str(&mut self) -> Option<io::Result<&str>> {
+        let line_no = self.line + 1;
+        match self.next_line()? {
+            Ok(bytes) => Some(std::str::from_utf8(bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to()),
+                )
+            })),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The inner reader. Data already buffered is not in it any more.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// Finds the next line's range in `buf` (newline excluded), reading as needed.
+    fn find_line(&mut self) -> io::Result<Option<(usize, usize)>> {
+        loop {
+            let search_from = self.start + self.scanned;
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[search_from..self.end]) {
+                let newline = search_from + i;
+                let from = self.start;
+                self.start = newline + 1;
+                self.scanned = 0;
+                if self.skipping {
+                    self.skipping = false; // the over-long line ends here; go on
+                    continue;
+                }
+                self.line += 1;
+                let len =
+                    newline - from - usize::from(newline > from && self.buf[newline - 1] == b'\r');
+                if len > self.max_line_len {
+                    // Found within the buffer but over the limit (the buffer can hold more than
+                    // the limit when it started larger).
+                    return Err(self.too_long());
+                }
+                return Ok(Some((from, newline)));
+            }
+            self.scanned = self.end - self.start;
+            if self.eof {
+                if self.start == self.end || self.skipping {
+                    self.start = self.end;
+                    self.skipping = false;
+                    return Ok(None);
+                }
+                let (from, to) = (self.start, self.end);
+                self.start = self.end;
+                self.scanned = 0;
+                self.line += 1;
+                if to - from > self.max_line_len {
+                    return Err(self.too_long());
+                }
+                return Ok(Some((from, to)));
+            }
+            // +1: a line of exactly `max_line_len` may end in `\r` before its `\n`.
+            if self.end - self.start > self.max_line_len + 1 {
+                if self.skipping {
+                    self.start = self.end; // keep discarding
+                    self.scanned = 0;
+                } else {
+                    self.line += 1;
+                    self.skipping = true;
+                    self.start = self.end;
+                    self.scanned = 0;
+                    return Err(self.too_long());
+                }
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Makes room and reads more data; sets `eof` when the reader is exhausted.
+    fn fill(&mut self) -> io::Result<()> {
+        if self.start > 0 && self.end == self.buf.len() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        } else if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.buf.len() {
+            let limit = self.max_line_len.saturating_add(2);
+            let grown = (self.buf.len() * 2).min(limit.max(self.buf.len() + 1));
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn too_long(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "line {} is longer than the limit of {} bytes",
+                self.line, self.max_line_len
+            ),
+        )
+    }
+}
+
+impl<R> fmt::Debug for LineReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineReader")
+            .field("line", &self.line)
+            .field("buffered", &(self.end - self.start))
+            .field("capacity", &self.buf.len())
+            .field("max_line_len", &self.max_line_len)
+            .finish_non_exhaustive()
+    }
+}
