@@ -165,9 +165,10 @@ pub fn check(group: &Group) -> Result<(), WrongAnswer> {
 /// Measures every case of `group`, printing progress to `progress`.
 ///
 /// Each case is first warmed up and calibrated (operations per sample) on its own; then the
-/// samples are taken round-robin, one sample of every case per round, so that a slow spell of
-/// a shared machine lands on all cases alike instead of on whichever case was running, and the
-/// ratios between cases stay meaningful even when absolute times drift.
+/// samples are taken round-robin, one sample of every case per round, starting each round one
+/// case further on, so that a slow spell of a shared machine (or the after-effects of one case
+/// on the next) lands on all cases alike, and the ratios between cases stay meaningful even
+/// when absolute times drift.
 ///
 /// # Errors
 /// A case whose answer differs from the baseline's.
@@ -192,7 +193,11 @@ pub fn measure(
     for round in 0..plan.samples {
         let _ = write!(progress, "\r  sample round {}/{}", round + 1, plan.samples);
         let _ = progress.flush();
-        for (i, case) in group.cases.iter().enumerate() {
+        // Rotate the starting case each round, so that no case always runs right after the
+        // same neighbour (whose after-effects, like dirty pages to write back, it would inherit).
+        let n = group.cases.len();
+        for i in (0..n).map(|k| (k + round) % n) {
+            let case = &group.cases[i];
             let sample = (case.run)(per_sample[i]);
             times[i].push(sample.elapsed.as_secs_f64() * 1e9 / per_sample[i] as f64);
             allocs[i].0 += sample.alloc.allocs;
