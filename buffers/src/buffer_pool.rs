@@ -2,7 +2,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use bytes::{Bytes, BytesMut};
-use perfkit_pool::{Pool, Pooled, Stats};
+use perfkit_pool::{Pool, Pooled, ResetWith, Stats};
 
 /// The size classes of a [`BufferPool`]: 4 KiB, 64 KiB and 1 MiB.
 pub const SIZE_CLASSES: [usize; 3] = [4 << 10, 64 << 10, 1 << 20];
@@ -11,8 +11,9 @@ pub const SIZE_CLASSES: [usize; 3] = [4 << 10, 64 << 10, 1 << 20];
 /// `perfkit_pool::Pool`: a handler asks for the capacity it needs, gets a cleared buffer of the
 /// smallest class that holds it, and the buffer returns to its class when the guard drops.
 ///
-/// A buffer that grew past twice its class is not kept (so one huge request cannot pin its
-/// memory); a request larger than the largest class gets a fresh, unpooled buffer. When the
+/// A buffer that grew past twice its class is freed and replaced by a fresh one of the class
+/// size when it comes back (so one huge request cannot pin its memory); a request larger than
+/// the largest class gets a fresh, unpooled buffer. When the
 /// data must outlive the handler, [`freeze`](PooledBuffer::freeze) turns the buffer into
 /// `Bytes` and gives up its reuse.
 ///
@@ -29,7 +30,26 @@ pub const SIZE_CLASSES: [usize; 3] = [4 << 10, 64 << 10, 1 << 20];
 /// assert!(pool.get(10).is_empty()); // the 4 KiB class
 /// ```
 pub struct BufferPool {
-    classes: [Pool<BytesMut>; 3],
+    classes: [Pool<BytesMut, ClassReset>; 3],
+}
+
+/// Resets a returned buffer of one size class: cleared if its capacity is still within the
+/// class (at least the class size, at most twice it), otherwise replaced by a fresh buffer of
+/// the class size. A type, not a closure, so the pool calls it directly on every return.
+#[derive(Clone, Copy, Debug)]
+pub struct ClassReset {
+    size: usize,
+}
+
+impl ResetWith<BytesMut> for ClassReset {
+    #[inline]
+    fn reset_with(&self, buf: &mut BytesMut) {
+        if buf.capacity() >= self.size && buf.capacity() <= 2 * self.size {
+            buf.clear();
+        } else {
+            *buf = BytesMut::with_capacity(self.size);
+        }
+    }
 }
 
 impl BufferPool {
@@ -46,8 +66,8 @@ impl BufferPool {
         let class = |i: usize| {
             let size = SIZE_CLASSES[i];
             Pool::builder(move || BytesMut::with_capacity(size))
+                .reset_with(ClassReset { size })
                 .max_idle(max_idle[i])
-                .retain(move |b: &BytesMut| b.capacity() >= size && b.capacity() <= 2 * size)
                 .build()
         };
         Self {
@@ -96,7 +116,7 @@ impl fmt::Debug for BufferPool {
 pub struct PooledBuffer<'a>(Inner<'a>);
 
 enum Inner<'a> {
-    Pooled(Pooled<'a, BytesMut>),
+    Pooled(Pooled<'a, BytesMut, ClassReset>),
     Owned(BytesMut),
 }
 

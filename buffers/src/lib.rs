@@ -66,7 +66,7 @@ mod line_reader;
 mod record_writer;
 mod stdout;
 
-pub use buffer_pool::{BufferPool, PooledBuffer, SIZE_CLASSES};
+pub use buffer_pool::{BufferPool, ClassReset, PooledBuffer, SIZE_CLASSES};
 pub use line_reader::{DEFAULT_MAX_LINE_LEN, LineReader};
 pub use record_writer::{DEFAULT_CAPACITY, FinishError, RecordWriter};
 pub use stdout::stdout;

@@ -47,6 +47,8 @@ fn oversize_frozen_and_grown_buffers_are_not_kept() {
     let mut grown = pool.get(10);
     grown.extend_from_slice(&[0u8; 20_000]); // past twice its 4 KiB class
     drop(grown);
-    assert_eq!(pool.stats()[0].dropped, 1);
-    assert_eq!(pool.stats()[0].idle, 0);
+    // The grown buffer was freed and replaced: the class hands out class-sized buffers again.
+    let again = pool.get(10);
+    assert!(again.is_empty());
+    assert!((4096..=8192).contains(&again.capacity()), "{}", again.capacity());
 }

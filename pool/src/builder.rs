@@ -78,6 +78,19 @@ impl<T: Send + 'static, R> Builder<T, R> {
         }
     }
 
+    /// Resets returned objects with any [`ResetWith`] implementation: a type of your own
+    /// (nameable, with fields, e.g. a size limit) rather than a closure.
+    pub fn reset_with<R2: ResetWith<T>>(self, reset: R2) -> Builder<T, R2> {
+        Builder {
+            create: self.create,
+            reset,
+            retain: self.retain,
+            max_idle: self.max_idle,
+            prefill: self.prefill,
+            thread_cache: self.thread_cache,
+        }
+    }
+
     /// The most idle objects kept, per-thread slots included; returns beyond it are dropped.
     /// Default [`DEFAULT_MAX_IDLE`] (64). Zero keeps nothing (every `get` creates).
     #[must_use]
