@@ -50,5 +50,9 @@ fn oversize_frozen_and_grown_buffers_are_not_kept() {
     // The grown buffer was freed and replaced: the class hands out class-sized buffers again.
     let again = pool.get(10);
     assert!(again.is_empty());
-    assert!((4096..=8192).contains(&again.capacity()), "{}", again.capacity());
+    assert!(
+        (4096..=8192).contains(&again.capacity()),
+        "{}",
+        again.capacity()
+    );
 }
