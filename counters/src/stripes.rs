@@ -98,11 +98,12 @@ impl Stripes {
         if ptr.is_null() {
             return None;
         }
-        // SAFETY: (1) a non-null `ptr` was installed by `get_or_init` from a boxed slice of
-        // exactly `stripe_count()` initialised elements, and `stripe_count()` never changes;
-        // (2) the Acquire load pairs with the installing Release CAS, so the elements'
-        // initialisation is visible; (3) the allocation is freed only in `drop`, which has
-        // `&mut self`, so it outlives the `&self` borrow this slice is tied to.
+        // (1) A non-null `ptr` was installed by `get_or_init` from a boxed slice of exactly
+        // `stripe_count()` initialised elements, and `stripe_count()` never changes; (2) the
+        // Acquire load pairs with the installing Release CAS, so the elements' initialisation
+        // is visible; (3) the allocation is freed only in `drop`, which has `&mut self`.
+        // SAFETY: by (1)-(3), `ptr` points to `stripe_count()` live, initialised elements that
+        // outlive the `&self` borrow this slice is tied to.
         Some(unsafe { std::slice::from_raw_parts(ptr, stripe_count()) })
     }
 

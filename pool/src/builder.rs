@@ -68,14 +68,7 @@ impl<T: Send + 'static, R> Builder<T, R> {
     /// Runs on every return,
     /// on the returning thread; keep it cheaper than creating an object, or pooling loses.
     pub fn reset<F: Fn(&mut T) + Send + Sync + 'static>(self, reset: F) -> Builder<T, F> {
-        Builder {
-            create: self.create,
-            reset,
-            retain: self.retain,
-            max_idle: self.max_idle,
-            prefill: self.prefill,
-            thread_cache: self.thread_cache,
-        }
+        self.reset_with(reset)
     }
 
     /// Resets returned objects with any [`ResetWith`] implementation: a type of your own

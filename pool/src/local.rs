@@ -95,13 +95,12 @@ impl<T> LocalSlots<T> {
         entry
             .state
             .store(state.wrapping_add(HIT) | LENT, Ordering::Relaxed);
-        // SAFETY: (1) only the thread holding this entry's `ThreadSlot` writes it (module
-        // docs), and that is us, so nothing changed between our loads and stores; (2) `obj`
-        // was non-null and `lent` false, so the entry owned `raw`, a pointer from
-        // `Box::into_raw` in `put`; setting `lent` gave up that ownership, so the box we
-        // rebuild is its only owner; (3) it was stored by this thread, or by an earlier holder
-        // of the slot whose release of the slot happens-before our claim of it, so the
-        // object's contents are visible.
+        // (1) Only the thread holding this entry's `ThreadSlot` writes it (module docs), and
+        // that is us, so nothing changed between our loads and stores; (2) `obj` was non-null
+        // and not lent, so the entry owned `raw`, a pointer from `Box::into_raw` in `put`, and
+        // setting the lent bit gave that ownership up; (3) it was stored by this thread, or by
+        // an earlier holder of the slot whose release happens-before our claim of it.
+        // SAFETY: by (1)-(3), `raw` is a live box that only we own, with visible contents.
         Some(unsafe { Box::from_raw(raw) })
     }
 

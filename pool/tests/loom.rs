@@ -29,6 +29,7 @@ fn probe() -> Probe {
 }
 
 fn pool(max_idle: usize) -> Arc<Pool<Probe, fn(&mut Probe)>> {
+    // SAFETY: loom's cell reports any access that races with this one.
     let reset: fn(&mut Probe) = |p| p.value.with_mut(|v| unsafe { *v = 0 });
     Arc::new(Pool::builder(probe).reset(reset).max_idle(max_idle).build())
 }
@@ -36,7 +37,7 @@ fn pool(max_idle: usize) -> Arc<Pool<Probe, fn(&mut Probe)>> {
 /// Holds an object, checks it came reset, and writes to it.
 fn use_once(pool: &Pool<Probe, fn(&mut Probe)>, mark: u64) {
     let obj = pool.get();
-    // SAFETY (test): the loom cell checks that no other thread accesses it concurrently.
+    // SAFETY: the loom cell checks that no other thread accesses it concurrently.
     obj.value.with_mut(|v| unsafe {
         assert_eq!(*v, 0, "handed out without reset");
         *v = mark;
@@ -75,6 +76,7 @@ fn an_owned_guard_returned_on_another_thread() {
                 let guard = pool.get_owned();
                 // The object leaves its lending thread; its entry keeps only a hint.
                 let returner = thread::spawn(move || {
+                    // SAFETY: loom's cell reports any access that races with this one.
                     guard.value.with_mut(|v| unsafe { *v = 5 });
                     drop(guard);
                 });
@@ -101,7 +103,9 @@ fn holding_two_objects_spills_to_the_queue() {
             thread::spawn(move || {
                 let a = pool.get();
                 let b = pool.get();
+                // SAFETY: loom's cell reports any access that races with these.
                 a.value.with_mut(|v| unsafe { *v = 1 });
+                // SAFETY: as above.
                 b.value.with_mut(|v| unsafe { *v = 2 });
                 drop(a); // back to this thread's entry
                 drop(b); // the entry is full: to the queue, or dropped
