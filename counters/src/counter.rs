@@ -1,8 +1,8 @@
 use std::fmt;
 
 use crate::slot;
-use crate::stripes::Stripes;
-use crate::sync::{AtomicU64, Ordering};
+use crate::stripes::{Stripe, Stripes};
+use crate::sync::{AtomicU64, CachePadded, Ordering};
 
 /// A striped counter in the style of Java's `LongAdder`: cheap to increment from many threads
 /// at once, O(stripes) to read.
@@ -88,13 +88,7 @@ impl Counter {
     #[inline]
     pub fn add(&self, n: u64) {
         if let Some(stripes) = self.stripes.get() {
-            match slot::current() {
-                Some(slot) => stripes[slot].add_owned(n),
-                None => {
-                    self.base.fetch_add(n, Ordering::Relaxed);
-                }
-            }
-            return;
+            return self.add_striped(stripes, n);
         }
         let current = self.base.load(Ordering::Relaxed);
         if self
@@ -122,7 +116,12 @@ impl Counter {
     #[cold]
     #[inline(never)]
     fn add_contended(&self, n: u64) {
-        let stripes = self.stripes.get_or_init();
+        self.add_striped(self.stripes.get_or_init(), n);
+    }
+
+    /// Adds to the calling thread's own stripe, or to the shared cell if it has none.
+    #[inline]
+    fn add_striped(&self, stripes: &[CachePadded<Stripe>], n: u64) {
         match slot::current() {
             Some(slot) => stripes[slot].add_owned(n),
             None => {
