@@ -97,9 +97,15 @@ pub struct Group {
     pub throughput: Option<Throughput>,
     /// Caveats printed beside the numbers.
     pub notes: &'static str,
+    /// Operations each case runs once to check its answer against the baseline's:
+    /// [`CHECK_ITERS`] for fast operations, fewer for slow ones (a whole-file parse).
+    pub check_iters: u64,
     /// The cases, baseline first.
     pub cases: Vec<Case>,
 }
+
+/// Operations in the answer check by default: divisible by every thread count we use.
+pub const CHECK_ITERS: u64 = 5_040;
 
 /// Every group, in report order.
 #[must_use]

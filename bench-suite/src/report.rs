@@ -130,9 +130,6 @@ impl std::fmt::Display for WrongAnswer {
 
 impl std::error::Error for WrongAnswer {}
 
-/// Operations in the answer check: divisible by every thread count we use.
-const CHECK_ITERS: u64 = 5_040;
-
 /// Checks that every case of `group` gives the same answer as the group's first baseline with
 /// the same thread count (threads split the work, so answers may differ between counts).
 ///
@@ -142,14 +139,14 @@ pub fn check(group: &Group) -> Result<(), WrongAnswer> {
     let mut expected: Vec<(usize, u64)> = Vec::new();
     for case in group.cases.iter().filter(|c| c.role == Role::Baseline) {
         if !expected.iter().any(|(threads, _)| *threads == case.threads) {
-            expected.push((case.threads, (case.run)(CHECK_ITERS).answer));
+            expected.push((case.threads, (case.run)(group.check_iters).answer));
         }
     }
     for case in &group.cases {
         let Some(&(_, expected)) = expected.iter().find(|(t, _)| *t == case.threads) else {
             continue;
         };
-        let got = (case.run)(CHECK_ITERS).answer;
+        let got = (case.run)(group.check_iters).answer;
         if got != expected {
             return Err(WrongAnswer {
                 group: group.name.to_owned(),

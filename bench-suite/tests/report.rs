@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use perfkit_bench::machine::Machine;
 use perfkit_bench::measure;
-use perfkit_bench::registry::{Case, Group, Role, Throughput};
+use perfkit_bench::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 use perfkit_bench::report::{self, Plan, Report};
 use perfkit_bench::{render, svg};
 
@@ -17,6 +17,7 @@ fn group(cases: Vec<Case>) -> Group {
         about: "a test group",
         throughput: Some(Throughput::Elements(1)),
         notes: "",
+        check_iters: CHECK_ITERS,
         cases,
     }
 }

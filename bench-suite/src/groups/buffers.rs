@@ -11,7 +11,7 @@ use bytes::BytesMut;
 use perfkit_buffers::{BufferPool, LineReader, RecordWriter};
 
 use crate::measure;
-use crate::registry::{Case, Group, Role, Throughput};
+use crate::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 
 /// 1,000 distinct log-like lines of about 40 bytes, cycled.
 fn lines() -> &'static [Vec<u8>] {
@@ -205,6 +205,7 @@ pub(super) fn groups() -> Vec<Group> {
                 and RecordWriter about 1/1600 (counted by bench-suite/tests/syscalls.rs: 1/204, 1/1613 and 1/1613 for 40-byte lines). \
                 The floor builds one Vec of every line and writes it once. Creating and closing \
                 the file are timed too (amortised over a 50 ms sample).",
+        check_iters: CHECK_ITERS,
         cases: vec![
             write_case("File::write_all per line", Role::Baseline, |mut file, n| {
                 each_line(n, |l| file.write_all(black_box(l)))
@@ -250,6 +251,7 @@ pub(super) fn groups() -> Vec<Group> {
                 64 KiB BufReader; LineReader has a 64 KiB buffer; the floor reads 1 MiB at a time \
                 and finds newlines with memchr. The file is in the page cache after the first \
                 read. Opening the file is timed (amortised over a sample).",
+        check_iters: CHECK_ITERS,
         cases: vec![
             read_case("BufRead::lines", Role::Baseline, read_lines),
             read_case("read_line reused String", Role::Peer, read_line_reused),
@@ -266,6 +268,7 @@ pub(super) fn groups() -> Vec<Group> {
         throughput: Some(Throughput::Elements(1)),
         notes: "BytesMut::with_capacity allocates 64 KiB per request (below glibc's default \
                 128 KiB mmap threshold, so from the heap, but far above its per-thread cache).",
+        check_iters: CHECK_ITERS,
         cases: vec![
             Case::new("BytesMut::with_capacity", Role::Baseline, 1, |iters| {
                 measure::single(iters, |n| {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use perfkit_counters::Counter;
 
 use crate::measure::{self, Sample};
-use crate::registry::{Case, Group, Role, Throughput};
+use crate::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 
 /// A counter under test: how to add one and how to take the total out.
 trait Incr: Send + Sync + 'static {
@@ -86,6 +86,7 @@ pub(super) fn groups() -> Vec<Group> {
                 Counter/1t never sees contention, so it stays one compare-exchange cell; \
                 Counter::striped/1t shows the owned-stripe path on one thread. \
                 No peer: no maintained crate offers a striped counter with take().",
+        check_iters: CHECK_ITERS,
         cases: vec![
             increments("Mutex<u64>", Role::Baseline, 1, Mutex::new(0u64)),
             increments("AtomicU64", Role::Floor, 1, AtomicU64::new(0)),
@@ -110,6 +111,7 @@ pub(super) fn groups() -> Vec<Group> {
         throughput: Some(Throughput::Elements(1)),
         notes: "Counter::sum on a striped counter visits every stripe: its cost grows with the \
                 stripe count (2 x cores rounded up to a power of two, at least 4).",
+        check_iters: CHECK_ITERS,
         cases: vec![
             reads("Mutex<u64>", Role::Baseline, move || {
                 *mutex.lock().expect("poisoned")

@@ -2,6 +2,7 @@
 
 mod buffers;
 mod counters;
+mod json;
 mod pool;
 mod sharded;
 
@@ -14,6 +15,7 @@ pub(crate) fn all() -> Vec<Group> {
     groups.extend(pool::groups());
     groups.extend(sharded::groups());
     groups.extend(buffers::groups());
+    groups.extend(json::groups());
     groups
 }
 

@@ -8,7 +8,7 @@ use bumpalo::Bump;
 use perfkit_pool::Pool;
 
 use crate::measure;
-use crate::registry::{Case, Group, Role, Throughput};
+use crate::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 
 const BUF: usize = 4096;
 const PAYLOAD: [u8; 64] = [0xA5; 64];
@@ -195,6 +195,7 @@ pub(super) fn groups() -> Vec<Group> {
                 its per-thread tcache limit). Every pool starts empty and is warm after the \
                 first op. object-pool does not reset on return, so its case clears the buffer \
                 itself. Peers are configured with a reset (clear) like ours.",
+        check_iters: CHECK_ITERS,
         cases,
     };
 
@@ -207,6 +208,7 @@ pub(super) fn groups() -> Vec<Group> {
         notes: "Box: one allocation and one free per node. Bump::new: a fresh arena per request \
                 (allocates its chunks every time). Pool<Bump>: an arena reused across requests, \
                 reset (all nodes freed at once) on return.",
+        check_iters: CHECK_ITERS,
         cases: vec![
             Case::new("Box per node", Role::Baseline, 1, |iters| {
                 measure::single(iters, |n| (0..n).map(|_| boxed_request()).sum())

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use perfkit_sharded::{ShardedMap, ShardedRwLock};
 
 use crate::measure;
-use crate::registry::{Case, Group, Role, Throughput};
+use crate::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 
 const KEYS: u64 = 100_000;
 const THREADS: [usize; 3] = [1, 2, 8];
@@ -196,6 +196,7 @@ fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Gro
                 with std's RandomState (SipHash-1-3). Time/op is aggregate over threads; 8 \
                 threads on this 2-core machine are oversubscribed. The 'vs baseline' column \
                 compares with Mutex<HashMap> (the first baseline).",
+        check_iters: CHECK_ITERS,
         cases,
     }
 }
@@ -306,6 +307,7 @@ pub(super) fn groups() -> Vec<Group> {
             throughput: Some(Throughput::Elements(1)),
             notes: "Time/op is aggregate over threads. The write touches a field the readers do \
                     not sum, so every case's answer is the same.",
+            check_iters: CHECK_ITERS,
             cases: rw_cases,
         },
     ]

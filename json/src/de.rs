@@ -1,0 +1,527 @@
+//! A serde `Deserializer` over simd-json's tape. simd-json's own visits every node of a value
+//! the caller ignores (an unknown field becomes `deserialize_any` into `IgnoredAny`, all the way
+//! down); here an ignored value is skipped in O(1), by the node count the tape stores in each
+//! array and object. Type errors name what was found and what was expected, as serde_json's do.
+
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
+};
+use simd_json::{Node, StaticNode};
+
+use crate::error::{Error, ErrorKind};
+
+/// Reads a value from `nodes`, the tape of one whole document.
+pub(crate) struct TapeDeserializer<'t, 'de> {
+    nodes: &'t [Node<'de>],
+    idx: usize,
+}
+
+impl<'t, 'de> TapeDeserializer<'t, 'de> {
+    pub(crate) fn new(nodes: &'t [Node<'de>]) -> Self {
+        Self { nodes, idx: 0 }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Result<Node<'de>, Error> {
+        let node = self.nodes.get(self.idx).copied().ok_or_else(truncated)?;
+        self.idx += 1;
+        Ok(node)
+    }
+
+    #[inline]
+    fn peek(&self) -> Result<Node<'de>, Error> {
+        self.nodes.get(self.idx).copied().ok_or_else(truncated)
+    }
+
+    /// Skips the next value, however large: O(1).
+    #[inline]
+    fn skip(&mut self) -> Result<(), Error> {
+        match self.next()? {
+            Node::Array { count, .. } | Node::Object { count, .. } => self.idx += count,
+            Node::String(_) | Node::Static(_) => {}
+        }
+        if self.idx > self.nodes.len() {
+            return Err(truncated());
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn visit_array<V: Visitor<'de>>(&mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        let mut access = Elements {
+            de: self,
+            remaining: len,
+        };
+        let value = visitor.visit_seq(&mut access)?;
+        if access.remaining == 0 {
+            Ok(value)
+        } else {
+            Err(de::Error::invalid_length(
+                len,
+                &"fewer elements in the array",
+            ))
+        }
+    }
+
+    #[inline]
+    fn visit_object<V: Visitor<'de>>(&mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        let mut access = Members {
+            de: self,
+            remaining: len,
+        };
+        let value = visitor.visit_map(&mut access)?;
+        if access.remaining == 0 {
+            Ok(value)
+        } else {
+            Err(de::Error::invalid_length(
+                len,
+                &"fewer members in the object",
+            ))
+        }
+    }
+
+    /// The node as an unsigned integer, for the integer methods.
+    #[inline]
+    fn unsigned<T: TryFrom<u64>, V: Visitor<'de>>(&mut self, visitor: &V) -> Result<T, Error> {
+        let node = self.next()?;
+        let n = match node {
+            Node::Static(StaticNode::U64(n)) => n,
+            Node::Static(StaticNode::I64(n)) => {
+                return Err(de::Error::invalid_value(Unexpected::Signed(n), visitor));
+            }
+            other => return Err(unexpected(other, visitor)),
+        };
+        T::try_from(n).map_err(|_| de::Error::invalid_value(Unexpected::Unsigned(n), visitor))
+    }
+
+    /// The node as a signed integer, for the integer methods.
+    #[inline]
+    fn signed<T: TryFrom<i64>, V: Visitor<'de>>(&mut self, visitor: &V) -> Result<T, Error> {
+        let node = self.next()?;
+        let n = match node {
+            Node::Static(StaticNode::I64(n)) => n,
+            Node::Static(StaticNode::U64(n)) => {
+                return i64::try_from(n)
+                    .ok()
+                    .and_then(|n| T::try_from(n).ok())
+                    .ok_or_else(|| de::Error::invalid_value(Unexpected::Unsigned(n), visitor));
+            }
+            other => return Err(unexpected(other, visitor)),
+        };
+        T::try_from(n).map_err(|_| de::Error::invalid_value(Unexpected::Signed(n), visitor))
+    }
+
+    #[inline]
+    fn float<V: Visitor<'de>>(&mut self, visitor: &V) -> Result<f64, Error> {
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "JSON numbers are read as f64, as serde_json does"
+        )]
+        match self.next()? {
+            Node::Static(StaticNode::F64(x)) => Ok(x),
+            Node::Static(StaticNode::U64(n)) => Ok(n as f64),
+            Node::Static(StaticNode::I64(n)) => Ok(n as f64),
+            other => Err(unexpected(other, visitor)),
+        }
+    }
+}
+
+fn truncated() -> Error {
+    Error::new(ErrorKind::Data, "the document ended inside a value")
+}
+
+/// serde's "invalid type: found X, expected Y" for `node`.
+fn unexpected(node: Node<'_>, expected: &dyn de::Expected) -> Error {
+    let found = match node {
+        Node::String(s) => Unexpected::Str(s),
+        Node::Static(StaticNode::Null) => Unexpected::Unit,
+        Node::Static(StaticNode::Bool(b)) => Unexpected::Bool(b),
+        Node::Static(StaticNode::U64(n)) => Unexpected::Unsigned(n),
+        Node::Static(StaticNode::I64(n)) => Unexpected::Signed(n),
+        Node::Static(StaticNode::F64(x)) => Unexpected::Float(x),
+        Node::Array { .. } => Unexpected::Seq,
+        Node::Object { .. } => Unexpected::Map,
+    };
+    de::Error::invalid_type(found, expected)
+}
+
+macro_rules! integer {
+    ($($method:ident => $visit:ident via $read:ident,)*) => {$(
+        #[inline]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            let n = self.$read(&visitor)?;
+            visitor.$visit(n)
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for &mut TapeDeserializer<'_, 'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::String(s) => visitor.visit_borrowed_str(s),
+            Node::Static(StaticNode::Null) => visitor.visit_unit(),
+            Node::Static(StaticNode::Bool(b)) => visitor.visit_bool(b),
+            Node::Static(StaticNode::U64(n)) => visitor.visit_u64(n),
+            Node::Static(StaticNode::I64(n)) => visitor.visit_i64(n),
+            Node::Static(StaticNode::F64(x)) => visitor.visit_f64(x),
+            Node::Array { len, .. } => self.visit_array(len, visitor),
+            Node::Object { len, .. } => self.visit_object(len, visitor),
+        }
+    }
+
+    #[inline]
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Static(StaticNode::Bool(b)) => visitor.visit_bool(b),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    integer! {
+        deserialize_u8 => visit_u8 via unsigned,
+        deserialize_u16 => visit_u16 via unsigned,
+        deserialize_u32 => visit_u32 via unsigned,
+        deserialize_u64 => visit_u64 via unsigned,
+        deserialize_i8 => visit_i8 via signed,
+        deserialize_i16 => visit_i16 via signed,
+        deserialize_i32 => visit_i32 via signed,
+        deserialize_i64 => visit_i64 via signed,
+    }
+
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Static(StaticNode::I64(n)) => visitor.visit_i128(i128::from(n)),
+            Node::Static(StaticNode::U64(n)) => visitor.visit_i128(i128::from(n)),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Static(StaticNode::U64(n)) => visitor.visit_u128(u128::from(n)),
+            Node::Static(StaticNode::I64(n)) => match u128::try_from(n) {
+                Ok(n) => visitor.visit_u128(n),
+                Err(_) => Err(de::Error::invalid_value(Unexpected::Signed(n), &visitor)),
+            },
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    #[inline]
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "f32 is asked for, as serde_json does"
+        )]
+        let x = self.float(&visitor)? as f32;
+        visitor.visit_f32(x)
+    }
+
+    #[inline]
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let x = self.float(&visitor)?;
+        visitor.visit_f64(x)
+    }
+
+    #[inline]
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::String(s) => visitor.visit_borrowed_str(s),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    #[inline]
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    #[inline]
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Node::Static(StaticNode::Null) = self.peek()? {
+            self.idx += 1;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    #[inline]
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Static(StaticNode::Null) => visitor.visit_unit(),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    #[inline]
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Array { len, .. } => self.visit_array(len, visitor),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    #[inline]
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Object { len, .. } => self.visit_object(len, visitor),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    /// A struct from an object, or from an array of its fields in order (as serde_json).
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::Object { len, .. } => self.visit_object(len, visitor),
+            Node::Array { len, .. } => self.visit_array(len, visitor),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    /// A unit variant from a string, any variant from an object of one member (as serde_json).
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.next()? {
+            Node::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Node::Object { len: 1, .. } => visitor.visit_enum(Variant { de: self }),
+            other => Err(unexpected(other, &visitor)),
+        }
+    }
+
+    #[inline]
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    /// The point of this deserializer: an ignored value, however large, is skipped in O(1).
+    #[inline]
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+}
+
+struct Elements<'a, 't, 'de> {
+    de: &'a mut TapeDeserializer<'t, 'de>,
+    remaining: usize,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, '_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.remaining)
+    }
+}
+
+struct Members<'a, 't, 'de> {
+    de: &'a mut TapeDeserializer<'t, 'de>,
+    remaining: usize,
+}
+
+impl<'de> MapAccess<'de> for Members<'_, '_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        match self.de.next()? {
+            Node::String(key) => seed.deserialize(Key(key)).map(Some),
+            // The tape of a valid document always has a string here.
+            other => Err(unexpected(other, &"an object key")),
+        }
+    }
+
+    #[inline]
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(&mut *self.de)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.remaining)
+    }
+}
+
+/// An object key: a string, which map types may also read as a number or a bool (as
+/// serde_json: `{"1": ...}` into a `HashMap<u32, _>`).
+struct Key<'de>(&'de str);
+
+macro_rules! key_from_str {
+    ($($method:ident => $visit:ident: $t:ty,)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0.parse::<$t>() {
+                Ok(n) => visitor.$visit(n),
+                Err(_) => Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor)),
+            }
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for Key<'de> {
+    type Error = Error;
+
+    #[inline]
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    key_from_str! {
+        deserialize_u8 => visit_u8: u8,
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_u128 => visit_u128: u128,
+        deserialize_i8 => visit_i8: i8,
+        deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+        deserialize_i128 => visit_i128: i128,
+        deserialize_f32 => visit_f32: f32,
+        deserialize_f64 => visit_f64: f64,
+        deserialize_bool => visit_bool: bool,
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_enum(self.0.into_deserializer())
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+/// An enum written as an object of one member: `{"Variant": content}`.
+struct Variant<'a, 't, 'de> {
+    de: &'a mut TapeDeserializer<'t, 'de>,
+}
+
+impl<'de> EnumAccess<'de> for Variant<'_, '_, 'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Self), Error> {
+        match self.de.next()? {
+            Node::String(name) => Ok((seed.deserialize(Key(name))?, self)),
+            other => Err(unexpected(other, &"a variant name")),
+        }
+    }
+}
+
+impl<'de> VariantAccess<'de> for Variant<'_, '_, 'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        de::Deserialize::deserialize(&mut *self.de)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(&mut *self.de)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.de.deserialize_seq(visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.de.deserialize_struct("", fields, visitor)
+    }
+}

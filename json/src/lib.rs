@@ -1,0 +1,184 @@
+//! Fast, safe JSON for Rust services, on simd-json: swap `serde_json::from_slice` for
+//! [`perfkit_json::from_slice`](from_slice) and nothing else changes.
+//!
+//! # The pattern
+//! The Go guide's "if JSON is the bottleneck, use a faster library". In Rust, serde's derive
+//! already generates the code; what is left is SIMD parsing, reusing buffers, and not building
+//! a DOM you do not need. [simd-json] (a port of simdjson) finds every structural character
+//! with SIMD (stage 1), then builds a flat *tape* of nodes (stage 2); serde reads the tape.
+//! It needs a mutable, padded copy of the input, and internal buffers; done naively, every
+//! call allocates all of them. This crate keeps them:
+//!
+//! - [`from_slice`] copies the input into a per-thread padded buffer (the caller's bytes are
+//!   never modified) and parses with per-thread simd-json buffers and tape, so a warm call
+//!   allocates only what `T` itself owns. [`Parser`] is the same without the thread-local, with
+//!   limits: nesting depth (default 1024) and input size.
+//! - [`from_mut_slice`] parses in place, with strings borrowed from the input: zero copy.
+//! - Three DOMs: [`Value`] (owned), [`BorrowedValue`] (strings borrow the parser's buffer),
+//!   and [`Document`], the tape itself: no allocation per value, the fastest way to read a few
+//!   fields out of a large document.
+//! - [`NdjsonReader`] / [`NdjsonWriter`]: newline-delimited records on perfkit-buffers'
+//!   `LineReader` and `RecordWriter`, every error naming its line.
+//! - Typed parsing reads simd-json's tape with our own serde deserializer: a field the type
+//!   does not name is skipped in O(1) (the tape stores each container's node count), where
+//!   simd-json's deserializer walks it node by node.
+//! - [`Error`] says what and where: byte offset, line and column for syntax errors, line and
+//!   column (found on the cold path by re-reading with serde_json) for data errors.
+//! - Floats are correctly rounded (simd-json's parser); serde_json's default parser is one
+//!   ulp off on about 11% of canada.json's numbers (`examples/cmp_floats.rs` counts them).
+//!
+//! simd-json picks its SIMD implementation at run time (AVX2, SSE4.2, NEON, or a portable
+//! fallback), so the crate runs on any x86_64 CPU and on other architectures.
+//!
+//! # When to use it
+//! Services that parse many or large JSON documents into typed structs or read a few fields
+//! out of big documents; NDJSON logs and streams.
+//!
+//! # When not to
+//! - Tiny documents (a few hundred bytes): the copy and set-up are a larger share, and
+//!   serde_json is about as fast.
+//! - Deeply float-heavy documents (canada.json): number parsing dominates and every parser is
+//!   close; see the table.
+//! - Streaming a document larger than memory: this parses whole inputs (up to 4 GiB).
+//! - Serialization alone: it is serde_json's serializer (simd-json's measured within noise of
+//!   it here, and writes `f32`s widened to `f64`, `0.1f32` as `0.10000000149011612`), so the
+//!   only win is reusing the output buffer ([`to_vec_into`]); sonic-rs serializes faster.
+//!
+//! # Conformance
+//! Every `y_` case of JSONTestSuite parses, every `n_` case is rejected with an error, and
+//! every `i_` case returns without panicking (`tests/conformance.rs`; see there for counts).
+//!
+//! # Measured
+#![doc = include_str!("../MEASURED.md")]
+//!
+//! # Example
+//! ```
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Request<'a> { user: &'a str, ids: Vec<u64> }
+//!
+//! #[derive(Debug, Deserialize)]
+//! struct Owned { user: String, ids: Vec<u64> }
+//!
+//! let body = br#"{"user": "ada", "ids": [1, 2, 3], "trace": {"skipped": true}}"#;
+//!
+//! // Typed, the input untouched:
+//! let req: Owned = perfkit_json::from_slice(body)?;
+//! assert_eq!((req.user.as_str(), req.ids.len()), ("ada", 3));
+//!
+//! // In place, borrowing strings from the buffer:
+//! let mut buf = body.to_vec();
+//! let req: Request<'_> = perfkit_json::from_mut_slice(&mut buf)?;
+//! assert_eq!(req.user, "ada");
+//!
+//! // Errors say where:
+//! let err = perfkit_json::from_slice::<Owned>(br#"{"user": "ada", "ids": [1, "2"]}"#).unwrap_err();
+//! assert!(err.is_data());
+//! assert_eq!((err.line(), err.column()), (Some(1), Some(30)));
+//!
+//! // And back:
+//! assert_eq!(perfkit_json::to_string(&req.ids)?, "[1,2,3]");
+//! # Ok::<(), perfkit_json::Error>(())
+//! ```
+//!
+//! [simd-json]: https://docs.rs/simd-json
+#![forbid(unsafe_code)]
+
+mod de;
+mod error;
+mod ndjson;
+mod parser;
+mod ser;
+mod value;
+
+use std::cell::RefCell;
+use std::io::Read;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use error::{Error, ErrorKind};
+pub use ndjson::{NdjsonReader, NdjsonWriter};
+pub use parser::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT, DEFAULT_RETAIN_INPUT, Parser, ParserBuilder,
+};
+pub use ser::{
+    to_string, to_string_pretty, to_vec, to_vec_into, to_vec_pretty, to_writer, to_writer_pretty,
+};
+pub use value::{BorrowedValue, Document, TapeValue, Value};
+
+/// The traits that read and build [`Value`]s, [`BorrowedValue`]s and [`TapeValue`]s (`get`,
+/// `as_str`, `as_u64`, `as_array`, `insert`, ...): simd-json's `value_trait` prelude.
+pub mod prelude {
+    pub use simd_json::prelude::*;
+}
+
+/// Builds a [`Value`] from JSON-like syntax (simd-json's `json!`).
+pub use simd_json::json;
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+}
+
+/// Runs `f` with this thread's parser; with a fresh one if it is busy (a `Deserialize` impl
+/// that parses JSON itself) or gone (called from a thread-local destructor).
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
+    let mut f = Some(f);
+    let ran = PARSER.try_with(|p| match p.try_borrow_mut() {
+        Ok(mut parser) => Some((f.take().expect("not yet run"))(&mut parser)),
+        Err(_) => None,
+    });
+    match ran {
+        Ok(Some(r)) => r,
+        _ => (f.take().expect("not yet run"))(&mut Parser::new()),
+    }
+}
+
+/// Parses `input` into a `T`, leaving `input` unchanged, on this thread's reused buffers.
+///
+/// # Errors
+/// A syntax error (byte offset, line, column), a data error (the JSON does not fit `T`; line
+/// and column), or a limit error (nesting deeper than 1024, input over 256 MiB).
+pub fn from_slice<T: DeserializeOwned>(input: &[u8]) -> Result<T, Error> {
+    with_parser(|p| p.parse(input))
+}
+
+/// Parses `input` into a `T`, as [`from_slice`].
+///
+/// # Errors
+/// As [`from_slice`].
+pub fn from_str<T: DeserializeOwned>(input: &str) -> Result<T, Error> {
+    from_slice(input.as_bytes())
+}
+
+/// Parses `input` in place into a `T` that may borrow strings from it (zero copy); `input` is
+/// modified (strings are unescaped where they stand).
+///
+/// # Errors
+/// As [`from_slice`]; data errors carry no line or column.
+pub fn from_mut_slice<'a, T: Deserialize<'a>>(input: &'a mut [u8]) -> Result<T, Error> {
+    with_parser(|p| p.parse_in_place(input))
+}
+
+/// Reads `reader` to the end into this thread's reused read buffer (at most the input limit,
+/// 256 MiB) and parses it into a `T`. Give it the reader as it is: it reads in large blocks, so
+/// a `BufReader` around a file only adds a copy.
+///
+/// # Errors
+/// As [`from_slice`], plus read errors and [`ErrorKind::SizeLimit`] for a longer input.
+pub fn from_reader<R: Read, T: DeserializeOwned>(reader: R) -> Result<T, Error> {
+    with_parser(|p| p.parse_reader(reader))
+}
+
+/// Parses `input` into an owned DOM [`Value`] on this thread's reused buffers.
+///
+/// # Errors
+/// As [`from_slice`], without data errors.
+pub fn parse_value(input: &[u8]) -> Result<Value, Error> {
+    with_parser(|p| p.parse_value(input))
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,403 @@
+use std::io::Read;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use simd_json::{Buffers, ErrorType, INPUT_PADDING, Node, Tape};
+
+use crate::de::TapeDeserializer;
+use crate::error::{Error, ErrorKind};
+use crate::value::{BorrowedValue, Document, Value, owned_from_tape};
+
+/// Objects and arrays may nest this deep by default: any document up to this depth parses.
+pub const DEFAULT_MAX_DEPTH: usize = 1024;
+/// The longest input accepted by default: 256 MiB.
+pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
+/// A parser keeps its buffers after parsing inputs up to this size (16 MiB) and frees them
+/// after a larger one, so one huge request does not pin its memory for the thread's life.
+pub const DEFAULT_RETAIN_INPUT: usize = 16 << 20;
+
+/// A reusable JSON parser: simd-json's buffers, a padded copy of the input, and the tape, all
+/// kept between calls so that a warm parse allocates only what the result itself needs.
+///
+/// [`from_slice`](crate::from_slice) uses one per thread; hold a `Parser` yourself to avoid the
+/// thread-local, to set limits, or to parse into a DOM that borrows from the parser.
+///
+/// # Examples
+/// ```
+/// use serde::Deserialize;
+/// use perfkit_json::Parser;
+///
+/// #[derive(Deserialize)]
+/// struct Event { id: u64, tags: Vec<String> }
+///
+/// let mut parser = Parser::builder().max_depth(64).max_input(1 << 20).build();
+/// let event: Event = parser.parse(br#"{"id": 7, "tags": ["a", "b"], "ignored": {"x": 1}}"#)?;
+/// assert_eq!((event.id, event.tags.len()), (7, 2));
+///
+/// let too_deep = parser.parse_value(&[b'['; 100]).unwrap_err();
+/// assert_eq!(too_deep.kind(), perfkit_json::ErrorKind::DepthLimit);
+/// # Ok::<(), perfkit_json::Error>(())
+/// ```
+pub struct Parser {
+    /// The input copied with `INPUT_PADDING` bytes after it (simd-json reads past the end).
+    scratch: Vec<u8>,
+    /// Where `parse_reader` reads its input.
+    read_buf: Vec<u8>,
+    buffers: Buffers,
+    /// Always empty between calls: only its allocation is kept.
+    tape: Tape<'static>,
+    max_depth: usize,
+    max_input: usize,
+    retain_input: usize,
+}
+
+/// Builds a [`Parser`] with limits other than the defaults.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ParserBuilder {
+    max_depth: usize,
+    max_input: usize,
+    retain_input: usize,
+}
+
+impl Default for ParserBuilder {
+    fn default() -> Self {
+        Self {
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_input: DEFAULT_MAX_INPUT,
+            retain_input: DEFAULT_RETAIN_INPUT,
+        }
+    }
+}
+
+impl ParserBuilder {
+    /// The deepest nesting of objects and arrays accepted (default 1024). Deserialising into a
+    /// type recurses once per level, so a much larger limit needs a larger thread stack.
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.max(1);
+        self
+    }
+
+    /// The longest input accepted, in bytes (default 256 MiB; simd-json itself stops at
+    /// 4 GiB). A longer input is an [`ErrorKind::SizeLimit`] error before any work is done.
+    pub fn max_input(mut self, bytes: usize) -> Self {
+        self.max_input = bytes;
+        self
+    }
+
+    /// Keep the parser's buffers after inputs up to this size (default 16 MiB); after a larger
+    /// input they are freed. The buffers take about five times the input.
+    pub fn retain_input(mut self, bytes: usize) -> Self {
+        self.retain_input = bytes;
+        self
+    }
+
+    /// The parser.
+    #[must_use]
+    pub fn build(self) -> Parser {
+        Parser {
+            scratch: Vec::new(),
+            read_buf: Vec::new(),
+            buffers: Buffers::with_max_depth(0, self.max_depth),
+            tape: Tape(Vec::new()),
+            max_depth: self.max_depth,
+            max_input: self.max_input,
+            retain_input: self.retain_input,
+        }
+    }
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    /// A parser with the default limits.
+    #[must_use]
+    pub fn new() -> Self {
+        ParserBuilder::default().build()
+    }
+
+    /// A builder for the limits: nesting depth, input size, memory kept between calls.
+    pub fn builder() -> ParserBuilder {
+        ParserBuilder::default()
+    }
+
+    /// Parses `input` into a `T`. The input is not modified: it is copied into the parser's
+    /// buffer, which simd-json parses in place.
+    ///
+    /// # Errors
+    /// A syntax error with its byte offset, line and column; a data error when the JSON does
+    /// not fit `T` (with the line and column where it was found); a limit error.
+    pub fn parse<T: DeserializeOwned>(&mut self, input: &[u8]) -> Result<T, Error> {
+        let result = self.with_tape(input, |tape| {
+            let value = T::deserialize(&mut TapeDeserializer::new(&tape.0));
+            (tape, value)
+        });
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(locate_data_error::<T>(e, input)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads `reader` to the end into the parser's reused read buffer and parses it into a `T`.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse), plus read errors and [`ErrorKind::SizeLimit`] when the input
+    /// is longer than [`max_input`](ParserBuilder::max_input) (reading stops there).
+    pub fn parse_reader<T: DeserializeOwned>(&mut self, reader: impl Read) -> Result<T, Error> {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        buf.clear();
+        let limit = u64::try_from(self.max_input)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let result = match reader.take(limit).read_to_end(&mut buf) {
+            Ok(_) => self.parse(&buf),
+            Err(e) => Err(Error::io(e)),
+        };
+        if buf.capacity() <= self.retain_input {
+            self.read_buf = buf;
+        }
+        result
+    }
+
+    /// Parses `input` into an owned DOM [`Value`].
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse), without data errors.
+    pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
+        self.with_tape(input, |tape| {
+            let value = owned_from_tape(&tape.0);
+            (tape, value)
+        })
+    }
+
+    /// Parses `input` into a [`BorrowedValue`] whose strings borrow from the parser's buffer
+    /// (no allocation per string): faster than [`parse_value`](Self::parse_value) when the
+    /// value does not outlive the next call.
+    ///
+    /// # Errors
+    /// As [`parse_value`](Self::parse_value).
+    pub fn parse_borrowed(&mut self, input: &[u8]) -> Result<BorrowedValue<'_>, Error> {
+        self.prepare(input)?;
+        let Self {
+            scratch,
+            buffers,
+            tape: home,
+            ..
+        } = self;
+        let tape = fill(scratch, buffers, home, input)?;
+        let value = simd_json::value::lazy::Value::from_tape(tape.as_value()).into_value();
+        *home = tape.reset();
+        Ok(value)
+    }
+
+    /// Parses `input` into a [`Document`]: simd-json's tape, a flat array of nodes read in
+    /// place, with no allocation per value at all. The fastest DOM, for reading a few values
+    /// out of a document; convert parts with [`Document::to_value`] to keep them.
+    ///
+    /// # Errors
+    /// As [`parse_value`](Self::parse_value).
+    pub fn parse_document(&mut self, input: &[u8]) -> Result<Document<'_>, Error> {
+        self.prepare(input)?;
+        let Self {
+            scratch,
+            buffers,
+            tape: home,
+            ..
+        } = self;
+        let tape = fill(scratch, buffers, home, input)?;
+        Ok(Document::new(tape, home))
+    }
+
+    /// Parses `input` in place, modifying it (strings are unescaped where they are), into a `T`
+    /// that may borrow strings from it: zero copy.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse); data errors carry no position (the input has been changed).
+    pub fn parse_in_place<'a, T: Deserialize<'a>>(
+        &mut self,
+        input: &'a mut [u8],
+    ) -> Result<T, Error> {
+        self.check_len(input.len())?;
+        let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
+        let filled = simd_json::fill_tape(input, &mut self.buffers, &mut tape);
+        let result = match filled {
+            Ok(()) => T::deserialize(&mut TapeDeserializer::new(&tape.0)),
+            // The input may be partly rewritten by now: report the offset without a line.
+            Err(e) => Err(syntax_error(&e, &[])),
+        };
+        self.tape = tape.reset();
+        result
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), Error> {
+        if len > self.max_input {
+            return Err(Error::new(
+                ErrorKind::SizeLimit,
+                format!(
+                    "input of {len} bytes is over the limit of {} bytes",
+                    self.max_input
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the size limit, and frees the buffers before an input larger than they keep.
+    fn prepare(&mut self, input: &[u8]) -> Result<(), Error> {
+        self.check_len(input.len())?;
+        if input.len() > self.retain_input {
+            self.release();
+        }
+        Ok(())
+    }
+
+    /// Runs `f` over the tape of `input`; `f` hands the tape back so its allocation is reused.
+    fn with_tape<R>(
+        &mut self,
+        input: &[u8],
+        f: impl for<'t> FnOnce(Tape<'t>) -> (Tape<'t>, R),
+    ) -> Result<R, Error> {
+        self.prepare(input)?;
+        let tape = fill(&mut self.scratch, &mut self.buffers, &mut self.tape, input)?;
+        let (tape, result) = f(tape);
+        self.tape = tape.reset();
+        if input.len() > self.retain_input {
+            self.release();
+        }
+        Ok(result)
+    }
+
+    /// Frees the buffers (after an input larger than `retain_input`).
+    fn release(&mut self) {
+        self.scratch = Vec::new();
+        self.buffers = Buffers::with_max_depth(0, self.max_depth);
+        self.tape = Tape(Vec::new());
+    }
+}
+
+impl std::fmt::Debug for Parser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parser")
+            .field("max_depth", &self.max_depth)
+            .field("max_input", &self.max_input)
+            .field("retain_input", &self.retain_input)
+            .field("buffered", &self.scratch.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Copies `input` into the padded `scratch` buffer and runs simd-json's two stages over it,
+/// on the tape allocation kept in `home`.
+fn fill<'s>(
+    scratch: &'s mut Vec<u8>,
+    buffers: &mut Buffers,
+    home: &mut Tape<'static>,
+    input: &[u8],
+) -> Result<Tape<'s>, Error> {
+    scratch.clear();
+    scratch.reserve(input.len() + INPUT_PADDING);
+    scratch.extend_from_slice(input);
+    scratch.resize(input.len() + INPUT_PADDING, 0);
+    let mut tape = std::mem::replace(home, Tape(Vec::new())).reset();
+    match simd_json::fill_tape_padded(scratch, input.len(), buffers, &mut tape) {
+        Ok(()) => Ok(tape),
+        Err(e) => {
+            *home = tape.reset();
+            Err(syntax_error(&e, input))
+        }
+    }
+}
+
+/// An error from simd-json's parse (stages 1 and 2): its index is a byte offset in the input.
+pub(crate) fn syntax_error(e: &simd_json::Error, input: &[u8]) -> Error {
+    let (kind, what) = describe(e.error());
+    let message = match e.character() {
+        Some(c) if kind == ErrorKind::Syntax => format!("{what}: found {c:?}"),
+        _ => what.into_owned(),
+    };
+    if input.is_empty() && kind != ErrorKind::Eof {
+        let mut err = Error::new(kind, message);
+        err.set_offset_only(e.index());
+        err
+    } else {
+        Error::at(kind, message, input, e.index())
+    }
+}
+
+/// Adds the line and column to a data error from deserialising the tape into `T`. The tape
+/// does not know where a node came from, so on this (cold) path the input is run through
+/// serde_json once more to find them.
+fn locate_data_error<T: DeserializeOwned>(err: Error, input: &[u8]) -> Error {
+    match serde_json::from_slice::<T>(input) {
+        // Only a data error is the same failure: serde_json may stop earlier for its own
+        // reasons (its recursion limit is 128), and then our message stands without a place.
+        Err(located) if located.is_data() => {
+            let full = located.to_string();
+            let suffix = format!(" at line {} column {}", located.line(), located.column());
+            let message = full.strip_suffix(&suffix).unwrap_or(&full);
+            let mut err = Error::new(ErrorKind::Data, message);
+            err.set_line_column(located.line() as u64, located.column() as u64);
+            err
+        }
+        _ => err,
+    }
+}
+
+/// A readable description of simd-json's error types, and our kind for each.
+fn describe(t: &ErrorType) -> (ErrorKind, std::borrow::Cow<'static, str>) {
+    use ErrorKind::{Data, DepthLimit, Eof, SizeLimit, Syntax};
+    let (kind, what): (ErrorKind, &'static str) = match t {
+        ErrorType::Eof => (Eof, "unexpected end of input"),
+        ErrorType::DepthLimitExceeded => {
+            (DepthLimit, "objects and arrays nest deeper than the limit")
+        }
+        ErrorType::InputTooLarge => (SizeLimit, "input too large for simd-json (4 GiB)"),
+        ErrorType::ExpectedArrayComma => (Syntax, "expected `,` or `]` in an array"),
+        ErrorType::ExpectedMapComma => (Syntax, "expected `,` or `}` in an object"),
+        ErrorType::ExpectedObjectColon => (Syntax, "expected `:` after an object key"),
+        ErrorType::ExpectedMapEnd => (Syntax, "expected `}`"),
+        ErrorType::ExpectedObjectKey | ErrorType::KeyMustBeAString => {
+            (Syntax, "expected a string key")
+        }
+        ErrorType::ExpectedArrayContent => (Syntax, "expected a value or `]`"),
+        ErrorType::ExpectedObjectContent => (Syntax, "expected a key or `}`"),
+        ErrorType::InvalidEscape => (Syntax, "invalid escape in a string"),
+        ErrorType::InvalidUnicodeEscape => (Syntax, "invalid \\u escape in a string"),
+        ErrorType::InvalidUnicodeCodepoint => {
+            (Syntax, "invalid unicode code point (a lone surrogate?)")
+        }
+        ErrorType::InvalidUtf8 => (Syntax, "invalid UTF-8"),
+        ErrorType::InvalidNumber | ErrorType::InvalidExponent => (Syntax, "invalid number"),
+        ErrorType::Overflow => (Syntax, "number out of range"),
+        ErrorType::UnterminatedString => (Syntax, "unterminated string"),
+        ErrorType::TrailingData => (Syntax, "trailing characters after the value"),
+        ErrorType::NoStructure => (Syntax, "expected a JSON value"),
+        ErrorType::ExpectedTrue | ErrorType::ExpectedFalse | ErrorType::ExpectedNull => {
+            (Syntax, "invalid literal (expected true, false or null)")
+        }
+        ErrorType::UnexpectedCharacter
+        | ErrorType::Syntax
+        | ErrorType::Parser
+        | ErrorType::InternalError => (Syntax, "unexpected character"),
+        ErrorType::ExpectedString => (Data, "expected a string"),
+        ErrorType::ExpectedNumber | ErrorType::ExpectedFloat => (Data, "expected a number"),
+        ErrorType::ExpectedInteger | ErrorType::ExpectedSigned => (Data, "expected an integer"),
+        ErrorType::ExpectedUnsigned => (Data, "expected an unsigned integer"),
+        ErrorType::ExpectedBoolean => (Data, "expected a boolean"),
+        ErrorType::ExpectedArray => (Data, "expected an array"),
+        ErrorType::ExpectedMap => (Data, "expected an object"),
+        ErrorType::ExpectedEnum => (Data, "expected an enum"),
+        ErrorType::BadKeyType => (Data, "object key of an unsupported type"),
+        other => return (Syntax, format!("{other:?}").into()),
+    };
+    (kind, what.into())
+}
+
+/// `Node` is `Copy` and holds no resources, so a cleared tape can change lifetime freely;
+/// simd-json's `Tape::reset` does it, and this documents why that is sound to rely on.
+const _: fn(Node<'static>) = |_| {};
