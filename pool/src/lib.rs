@@ -1,5 +1,6 @@
-//! An object pool: reuse expensive objects (buffers, scratch structures, arenas) instead of
-//! allocating them per request, with every object reset before its next user sees it.
+//! Three pools for services: an object pool (reuse buffers, scratch structures and arenas
+//! instead of allocating them per request, every object reset before its next user sees it),
+//! a bounded connection pool ([`ResourcePool`]) and a bounded worker pool ([`WorkerPool`]).
 //!
 //! # The pattern
 //! Go's `sync.Pool`, done the Rust way: [`Pool::get`] hands out an object inside a guard;
@@ -37,6 +38,37 @@
 //! - Objects that must not outlive a request's data: a reset only clears what you tell it to.
 //! - One thread holding many objects at once: each thread's slot holds one; the rest go through
 //!   the shared queue (still lock-free, but a shared cache line).
+//!
+//! # Connection pooling: [`ResourcePool`]
+//! The Go guide's "reuse expensive connections instead of dialling per request". The user's
+//! [`Manage`] makes a resource (`create`), checks it before each checkout (`is_valid`) and
+//! when it comes back (`recycle`). The pool never has more than `max_size` live resources: a
+//! burst of requests waits (up to a timeout) instead of opening a connection storm against
+//! the server behind it. A [`Lease`] returns its resource on drop, or drops it when marked
+//! broken (after an I/O error) or when its holder panicked; a failed `create` frees its slot.
+//! `max_lifetime` and `idle_timeout` retire old connections (load balancers and firewalls
+//! drop idle ones silently), and `min_idle` keeps some ready. One mutex guards the idle list;
+//! the connector's calls run outside it.
+//!
+//! Use it when making the resource costs a round trip or more (TCP and TLS handshakes,
+//! database logins) and requests are short. Not for resources that are cheap to make (a file
+//! handle), that must not be shared between requests at all, or that are multiplexed already
+//! (one HTTP/2 connection carries many requests: pool the client, not connections).
+//!
+//! # Worker pool: [`WorkerPool`]
+//! The Go guide's "goroutine pool": a fixed set of threads and a bounded queue, instead of a
+//! thread per task. [`execute`](WorkerPool::execute) blocks while the queue is full
+//! (backpressure), [`try_execute`](WorkerPool::try_execute) hands the job back instead, and
+//! [`scope`](WorkerPool::scope) runs jobs that borrow from the caller's stack and waits for
+//! them. A panicking job does not kill its worker; panics are counted and can be taken or
+//! re-raised by [`join`](WorkerPool::join). It runs on crossbeam-channel; the queue's capacity
+//! is counted by permits beside the channel (a loom model checks that a submitter holding a
+//! permit always finds room, so `try_execute` never blocks).
+//!
+//! Use it for many short, independent, blocking jobs (a thread spawn costs tens of
+//! microseconds here; a queued job well under one). Not for CPU-parallel loops over data
+//! (rayon's work stealing splits and balances those better), nor for async tasks (use the
+//! runtime's `spawn_blocking` or its own pool).
 //!
 //! # Measured
 #![doc = include_str!("../MEASURED.md")]
@@ -86,14 +118,21 @@ mod guard;
 mod local;
 mod pool;
 mod reset;
+mod resource;
 mod stats;
 mod sync;
+mod worker;
 
 pub use builder::{Builder, DEFAULT_MAX_IDLE};
 pub use guard::{OwnedPooled, PoolGuard, Pooled};
 pub use pool::Pool;
 pub use reset::{DefaultReset, Reset, ResetWith};
+pub use resource::{
+    CheckoutError, DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Lease, Manage, ResourcePool,
+    ResourcePoolBuilder, ResourceStats,
+};
 pub use stats::Stats;
+pub use worker::{Scope, TryExecuteError, WorkerPool, WorkerPoolBuilder, WorkerStats};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,5 +1,6 @@
 //! Per-thread private slots: one cache-padded `AtomicPtr` per thread slot, each holding at most
-//! one idle object (sync.Pool's per-P "private"). All of the crate's `unsafe` lives here.
+//! one idle object (sync.Pool's per-P "private"). All of the object pool's `unsafe` lives here
+//! (the only other block is the worker pool's scope, in `worker/scope.rs`).
 //!
 //! A thread uses the entry of its [`ThreadSlot`] index. `ThreadSlot` guarantees that no two
 //! live threads hold the same index, and that a released index is handed out again only after

@@ -8,9 +8,17 @@
 pub(crate) use crossbeam_queue::ArrayQueue;
 // `std`'s `Arc` even under loom: `Pool::get_owned` takes `self: &Arc<Self>`, which only std's
 // `Arc` allows as a receiver; its reference count is not part of any protocol of ours.
-pub(crate) use std::sync::Arc;
+pub(crate) use std::sync::{Arc, Weak};
+// `std`'s locks always: the resource and worker pools are lock-based (stress-tested, not
+// modelled); only their lock-free parts (the worker queue's permits) are loom models.
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+// The lock behind the worker queue's permits is part of a modelled protocol: loom's under loom.
+#[cfg(loom)]
+pub(crate) use loom::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};

@@ -1,10 +1,12 @@
 //! The benchmark groups, one module per area. Adding a pattern touches one of these files.
 
 mod buffers;
+mod connections;
 mod counters;
 mod json;
 mod pool;
 mod sharded;
+mod workers;
 
 use crate::registry::Group;
 
@@ -13,6 +15,8 @@ pub(crate) fn all() -> Vec<Group> {
     let mut groups = Vec::new();
     groups.extend(counters::groups());
     groups.extend(pool::groups());
+    groups.extend(connections::groups());
+    groups.extend(workers::groups());
     groups.extend(sharded::groups());
     groups.extend(buffers::groups());
     groups.extend(json::groups());

@@ -1,0 +1,41 @@
+use std::fmt;
+use std::time::Duration;
+
+/// Why [`ResourcePool::checkout`](crate::ResourcePool::checkout) failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CheckoutError<E> {
+    /// Every resource stayed leased (and the pool at `max_size`) for the whole timeout.
+    Timeout(Duration),
+    /// Making a new resource failed; its slot was freed for the next attempt.
+    Create(E),
+}
+
+impl<E> CheckoutError<E> {
+    /// Whether this is a timeout.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout(_))
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for CheckoutError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout(after) => write!(
+                f,
+                "no resource became free within {after:?}: every one is leased and the pool is at max_size"
+            ),
+            Self::Create(e) => write!(f, "creating a resource failed: {e}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for CheckoutError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Timeout(_) => None,
+            Self::Create(e) => Some(e),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::Instant;
+
+use super::{Manage, Shared};
+use crate::sync::Arc;
+
+/// A resource checked out of a [`ResourcePool`](crate::ResourcePool); derefs to it and returns
+/// it on drop (from any thread). [`mark_broken`](Self::mark_broken) drops it instead: do that
+/// after an I/O error, so that the next checkout does not get a dead connection.
+#[must_use = "dropping the lease returns the resource at once"]
+pub struct Lease<M: Manage> {
+    shared: Arc<Shared<M>>,
+    /// `None` only while dropping.
+    resource: Option<M::Resource>,
+    created: Instant,
+    broken: bool,
+}
+
+impl<M: Manage> Lease<M> {
+    pub(crate) fn new(shared: Arc<Shared<M>>, resource: M::Resource, created: Instant) -> Self {
+        Self {
+            shared,
+            resource: Some(resource),
+            created,
+            broken: false,
+        }
+    }
+
+    /// Drop the resource when the lease ends, instead of returning it to the pool.
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+
+    /// Whether [`mark_broken`](Self::mark_broken) was called.
+    #[must_use]
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// When the resource was created.
+    #[must_use]
+    pub fn created(&self) -> Instant {
+        self.created
+    }
+}
+
+const HELD: &str = "a lease holds its resource until dropped";
+
+impl<M: Manage> Deref for Lease<M> {
+    type Target = M::Resource;
+
+    fn deref(&self) -> &M::Resource {
+        self.resource.as_ref().expect(HELD)
+    }
+}
+
+impl<M: Manage> DerefMut for Lease<M> {
+    fn deref_mut(&mut self) -> &mut M::Resource {
+        self.resource.as_mut().expect(HELD)
+    }
+}
+
+impl<M: Manage> Drop for Lease<M> {
+    fn drop(&mut self) {
+        if let Some(resource) = self.resource.take() {
+            // A lease dropped while its holder panics may be mid-request: treat it as broken.
+            let broken = self.broken || std::thread::panicking();
+            self.shared.give_back(resource, self.created, broken);
+        }
+    }
+}
+
+impl<M: Manage> fmt::Debug for Lease<M>
+where
+    M::Resource: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease")
+            .field("resource", &self.resource)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}

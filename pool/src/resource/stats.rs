@@ -1,0 +1,29 @@
+use std::time::Duration;
+
+/// A [`ResourcePool`](crate::ResourcePool)'s gauges and counters, read at one instant (under
+/// the pool's lock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceStats {
+    /// Resources leased out right now (including ones being created).
+    pub in_use: usize,
+    /// Resources idle in the pool right now.
+    pub idle: usize,
+    /// Resources created so far.
+    pub created: u64,
+    /// Checkouts served with an idle resource.
+    pub reused: u64,
+    /// Calls to `create` that failed.
+    pub create_errors: u64,
+    /// Checkouts that had to wait for a resource.
+    pub waits: u64,
+    /// Total time checkouts spent waiting (for those that got a resource).
+    pub wait_time: Duration,
+    /// Checkouts that timed out.
+    pub timeouts: u64,
+    /// Resources dropped as broken: marked so by their lease, failed `is_valid`, or refused
+    /// by `recycle`.
+    pub broken: u64,
+    /// Resources retired by `max_lifetime`, `idle_timeout` or [`clear`](crate::ResourcePool::clear).
+    pub closed: u64,
+}

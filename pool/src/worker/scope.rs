@@ -1,0 +1,121 @@
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::Duration;
+
+use super::{Job, WorkerPool};
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+
+/// Jobs of one [`WorkerPool::scope`] call; they may borrow from outside the scope.
+pub struct Scope<'scope, 'env: 'scope> {
+    pool: &'scope WorkerPool,
+    state: Arc<State>,
+    /// Invariant in both lifetimes, as `std::thread::Scope`.
+    _scope: PhantomData<&'scope mut &'scope ()>,
+    _env: PhantomData<&'env mut &'env ()>,
+}
+
+#[derive(Default)]
+struct State {
+    pending: AtomicUsize,
+    lock: Mutex<()>,
+    done: Condvar,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// Queues `job` on the pool; it may borrow anything that outlives the scope. While the
+    /// queue is full, the calling thread runs queued jobs itself instead of blocking (so scopes
+    /// nested inside jobs cannot deadlock the pool).
+    pub fn execute<F: FnOnce() + Send + 'scope>(&'scope self, job: F) {
+        self.state.pending.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::clone(&self.state);
+        let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(move || {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+                let mut first = state
+                    .panic
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                first.get_or_insert(payload);
+            }
+            if state.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+                let _lock = state
+                    .lock
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                state.done.notify_all();
+            }
+        });
+        // SAFETY: the job may borrow data that lives for 'scope, but the pool's queue wants
+        // 'static jobs. Extending the lifetime is sound because the job is run (or dropped)
+        // before 'scope ends: `run` below does not return, and does not unwind, before every
+        // job of this scope has finished, since (1) each job decrements `pending` as its last
+        // act, after the user's closure and its captures are gone (the closure is consumed by
+        // the call, or dropped by the unwind that `catch_unwind` stops); (2) `run` waits for
+        // `pending` to reach zero on every path, including when the scope's closure panics;
+        // and (3) the pool outlives the scope (`&'scope WorkerPool`), so a queued job is
+        // always run by a worker or by a waiting thread, never dropped unrun.
+        let job: Job =
+            unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
+        let inner = self.pool.inner();
+        while !inner.permits.try_acquire() {
+            if !inner.help() {
+                // Full, but nothing queued yet: a permit holder is about to push.
+                std::thread::yield_now();
+            }
+        }
+        self.pool.send(job);
+    }
+}
+
+/// `WorkerPool::scope`.
+pub(super) fn run<'env, F, R>(pool: &WorkerPool, f: F) -> R
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> R,
+{
+    let scope = Scope {
+        pool,
+        state: Arc::new(State::default()),
+        _scope: PhantomData,
+        _env: PhantomData,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    wait(pool, &scope.state);
+    let job_panic = scope
+        .state
+        .panic
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match (result, job_panic) {
+        (Err(payload), _) | (Ok(_), Some(payload)) => resume_unwind(payload),
+        (Ok(value), None) => value,
+    }
+}
+
+/// Waits for every job of the scope, running queued jobs meanwhile.
+fn wait(pool: &WorkerPool, state: &State) {
+    while state.pending.load(Ordering::Acquire) != 0 {
+        if pool.inner().help() {
+            continue;
+        }
+        let lock = state
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.pending.load(Ordering::Acquire) == 0 {
+            break;
+        }
+        // Bounded: a job queued meanwhile (a nested scope's) is run on the next round.
+        let _ = state.done.wait_timeout(lock, Duration::from_millis(1));
+    }
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("pending", &self.state.pending.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}

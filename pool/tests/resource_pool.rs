@@ -1,0 +1,314 @@
+//! `ResourcePool` with a fake connector that counts live resources: the limit holds under
+//! contention, failed creates free their slot, timeouts end on time, broken and expired
+//! resources are replaced. (The TCP tests, with a real server killed mid-run, are in
+//! `bench-suite/tests/connections.rs`, next to the echo server they share with the bench.)
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use perfkit_pool::{CheckoutError, Manage, ResourcePool};
+
+/// Counts live resources and the peak; can be told to fail creates or validations.
+#[derive(Default)]
+struct Fake {
+    live: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+    made: AtomicUsize,
+    fail_creates: AtomicUsize,
+    invalid: AtomicBool,
+    refuse_recycle: AtomicBool,
+}
+
+struct Conn {
+    id: usize,
+    live: Arc<AtomicUsize>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug)]
+struct Refused;
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection refused")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The pool's handle on the fake (the test keeps another, to look inside).
+struct Handle(Arc<Fake>);
+
+impl Manage for Handle {
+    type Resource = Conn;
+    type Error = Refused;
+
+    fn create(&self) -> Result<Conn, Refused> {
+        let fake = &*self.0;
+        if fake
+            .fail_creates
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(Refused);
+        }
+        let live = fake.live.fetch_add(1, Ordering::SeqCst) + 1;
+        fake.peak.fetch_max(live, Ordering::SeqCst);
+        Ok(Conn {
+            id: fake.made.fetch_add(1, Ordering::SeqCst),
+            live: Arc::clone(&fake.live),
+        })
+    }
+
+    fn is_valid(&self, _: &mut Conn) -> bool {
+        !self.0.invalid.load(Ordering::SeqCst)
+    }
+
+    fn recycle(&self, _: &mut Conn) -> bool {
+        !self.0.refuse_recycle.load(Ordering::SeqCst)
+    }
+}
+
+fn pool(max_size: usize) -> (Arc<Fake>, ResourcePool<Handle>) {
+    let fake = Arc::new(Fake::default());
+    let pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(max_size)
+        .timeout(Duration::from_secs(10))
+        .build();
+    (fake, pool)
+}
+
+#[test]
+fn more_threads_than_max_size_never_exceed_it() {
+    let threads = 8;
+    let (fake, pool) = pool(3);
+    let checkouts = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (pool, checkouts, fake) = (&pool, &checkouts, &fake);
+            s.spawn(move || {
+                for i in 0..200 {
+                    let mut lease = pool.checkout().expect("a resource within 10 s");
+                    assert!(fake.live.load(Ordering::SeqCst) <= 3);
+                    checkouts.fetch_add(1, Ordering::Relaxed);
+                    if (t + i) % 17 == 0 {
+                        lease.mark_broken();
+                    }
+                    std::hint::black_box(lease.id);
+                }
+            });
+        }
+    });
+    assert!(
+        fake.peak.load(Ordering::SeqCst) <= 3,
+        "peak {}",
+        fake.peak.load(Ordering::SeqCst)
+    );
+    let stats = pool.stats();
+    assert_eq!(checkouts.load(Ordering::Relaxed), threads * 200);
+    assert_eq!(stats.in_use, 0);
+    assert!(stats.idle <= 3);
+    assert_eq!(stats.idle, fake.live.load(Ordering::SeqCst));
+    assert!(stats.broken > 0 && stats.created >= 3);
+    assert_eq!(stats.created + stats.reused, (threads * 200) as u64);
+}
+
+#[test]
+fn a_failed_create_frees_its_slot() {
+    let (fake, pool) = pool(2);
+    fake.fail_creates.store(5, Ordering::SeqCst);
+    for _ in 0..5 {
+        match pool.checkout() {
+            Err(CheckoutError::Create(e)) => assert_eq!(e.to_string(), "connection refused"),
+            other => panic!("expected a create error, got {:?}", other.map(|l| l.id)),
+        }
+    }
+    // Both slots are still there.
+    let a = pool.checkout().unwrap();
+    let b = pool.checkout().unwrap();
+    assert_eq!(fake.live.load(Ordering::SeqCst), 2);
+    assert_eq!(pool.stats().create_errors, 5);
+    let err = pool
+        .checkout_timeout(Duration::from_millis(10))
+        .map(|l| l.id)
+        .unwrap_err();
+    assert!(err.is_timeout());
+    assert!(err.to_string().contains("10ms"), "{err}");
+    drop((a, b));
+}
+
+#[test]
+fn a_checkout_ends_by_its_timeout() {
+    let (_fake, pool) = pool(1);
+    let held = pool.checkout().unwrap();
+    for timeout in [
+        Duration::ZERO,
+        Duration::from_millis(30),
+        Duration::from_millis(120),
+    ] {
+        let start = Instant::now();
+        let err = pool.checkout_timeout(timeout).map(|l| l.id).unwrap_err();
+        let took = start.elapsed();
+        assert!(err.is_timeout());
+        assert!(took >= timeout, "returned early: {took:?} < {timeout:?}");
+        // Generous: this machine is shared; the point is that it does not hang.
+        assert!(
+            took < timeout + Duration::from_secs(2),
+            "hung: {took:?} for {timeout:?}"
+        );
+    }
+    assert_eq!(pool.stats().timeouts, 3);
+    drop(held);
+}
+
+#[test]
+fn a_waiter_gets_the_resource_returned_while_it_waits() {
+    let (_fake, pool) = pool(1);
+    let held = pool.checkout().unwrap();
+    let id = held.id;
+    let barrier = Barrier::new(2);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            barrier.wait();
+            pool.checkout_timeout(Duration::from_secs(10)).map(|l| l.id)
+        });
+        barrier.wait();
+        std::thread::sleep(Duration::from_millis(20));
+        drop(held);
+        assert_eq!(waiter.join().unwrap().unwrap(), id);
+    });
+    let stats = pool.stats();
+    assert_eq!(stats.waits, 1);
+    assert!(stats.wait_time > Duration::ZERO);
+}
+
+#[test]
+fn invalid_broken_and_unrecyclable_resources_are_replaced() {
+    let (fake, pool) = pool(2);
+    let first = pool.checkout().unwrap().id;
+    fake.invalid.store(true, Ordering::SeqCst);
+    let second = pool.checkout().unwrap();
+    assert_ne!(second.id, first, "an invalid idle resource was handed out");
+    fake.invalid.store(false, Ordering::SeqCst);
+    let mut second = second;
+    second.mark_broken();
+    assert!(second.is_broken());
+    drop(second);
+    fake.refuse_recycle.store(true, Ordering::SeqCst);
+    drop(pool.checkout().unwrap());
+    assert_eq!(pool.stats().idle, 0);
+    assert_eq!(pool.stats().broken, 3);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn try_checkout_never_waits_or_creates() {
+    let (fake, pool) = pool(1);
+    assert!(pool.try_checkout().is_none());
+    assert_eq!(fake.made.load(Ordering::SeqCst), 0);
+    drop(pool.checkout().unwrap());
+    let lease = pool.try_checkout().expect("the idle one");
+    assert!(pool.try_checkout().is_none());
+    drop(lease);
+}
+
+#[test]
+fn a_holder_that_panics_drops_its_resource() {
+    let (fake, pool) = pool(1);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _lease = pool.checkout().unwrap();
+        panic!("request failed mid-way");
+    }));
+    assert!(result.is_err());
+    assert_eq!(pool.stats().broken, 1);
+    assert_eq!(fake.live.load(Ordering::SeqCst), 0);
+    assert!(pool.checkout().is_ok());
+}
+
+#[test]
+fn lifetimes_retire_resources_and_min_idle_is_kept_ready() {
+    let fake = Arc::new(Fake::default());
+    let pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(4)
+        .min_idle(2)
+        .max_lifetime(Duration::from_millis(60))
+        .build();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pool.stats().idle < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "min_idle never reached: {:?}",
+            pool.stats()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let first_ids: Vec<usize> = [pool.checkout().unwrap(), pool.checkout().unwrap()]
+        .iter()
+        .map(|l| l.id)
+        .collect();
+    std::thread::sleep(Duration::from_millis(150));
+    // Every resource made at the start has passed its lifetime: none is handed out again.
+    let lease = pool.checkout().unwrap();
+    assert!(
+        !first_ids.contains(&lease.id),
+        "an expired resource was reused"
+    );
+    drop(lease);
+    assert!(pool.stats().closed >= 2, "{:?}", pool.stats());
+    let idle_timeout = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .idle_timeout(Duration::from_millis(20))
+        .build();
+    let id = idle_timeout.checkout().unwrap().id;
+    std::thread::sleep(Duration::from_millis(60));
+    assert_ne!(
+        idle_timeout.checkout().unwrap().id,
+        id,
+        "an idle-expired resource was reused"
+    );
+}
+
+#[test]
+fn dropping_the_pool_closes_idle_resources_and_stops_maintenance() {
+    let fake = Arc::new(Fake::default());
+    let pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(3)
+        .min_idle(3)
+        .build();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pool.stats().idle < 3 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let lease = pool.checkout().unwrap();
+    let clone = pool.clone();
+    drop(pool);
+    assert_eq!(
+        fake.live.load(Ordering::SeqCst),
+        3,
+        "a clone keeps the pool open"
+    );
+    drop(clone);
+    assert_eq!(
+        fake.live.load(Ordering::SeqCst),
+        1,
+        "idle resources close with the last handle"
+    );
+    drop(lease);
+    assert_eq!(
+        fake.live.load(Ordering::SeqCst),
+        0,
+        "a lease returning to a closed pool drops"
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        fake.made.load(Ordering::SeqCst),
+        3,
+        "no resources made after the pool closed"
+    );
+}

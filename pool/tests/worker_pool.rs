@@ -1,0 +1,254 @@
+//! `WorkerPool`: every job runs, the queue bounds submitters (blocking or handing the job
+//! back), panics are contained and reported, scopes wait for borrowed jobs, drop drains.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use perfkit_pool::WorkerPool;
+
+#[test]
+fn every_job_runs_once_under_concurrent_submitters() {
+    let pool = WorkerPool::new(3, 8);
+    let sum = Arc::new(AtomicU64::new(0));
+    let rejected = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (pool, sum, rejected) = (&pool, &sum, &rejected);
+            s.spawn(move || {
+                for i in 0..2_000u64 {
+                    let value = t * 1_000_000 + i;
+                    let sum2 = Arc::clone(sum);
+                    let job = move || {
+                        sum2.fetch_add(value, Ordering::Relaxed);
+                    };
+                    if i % 2 == 0 {
+                        pool.execute(job);
+                    } else if let Err(full) = pool.try_execute(job) {
+                        // Run it here instead: the job comes back whole.
+                        rejected.fetch_add(1, Ordering::Relaxed);
+                        full.into_inner()();
+                    }
+                }
+            });
+        }
+    });
+    pool.join();
+    let expected: u64 = (0..4u64)
+        .map(|t| (0..2_000u64).map(|i| t * 1_000_000 + i).sum::<u64>())
+        .sum();
+    assert_eq!(sum.load(Ordering::Relaxed), expected);
+    let stats = pool.stats();
+    assert_eq!(stats.executed + rejected.load(Ordering::Relaxed), 8_000);
+    assert_eq!((stats.queued, stats.panicked, stats.threads), (0, 0, 3));
+}
+
+/// One worker held on a channel: the queue's capacity is exactly what fits.
+#[test]
+fn a_full_queue_blocks_execute_and_hands_back_try_execute() {
+    let pool = WorkerPool::new(1, 2);
+    let (release, wait) = mpsc::channel::<()>();
+    let started = Arc::new(Barrier::new(2));
+    let started2 = Arc::clone(&started);
+    pool.execute(move || {
+        started2.wait();
+        wait.recv().unwrap();
+    });
+    started.wait(); // the worker is busy; the queue is empty
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..2 {
+        let ran = Arc::clone(&ran);
+        assert!(
+            pool.try_execute(move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+            .is_ok()
+        );
+    }
+    let ran3 = Arc::clone(&ran);
+    let back = pool
+        .try_execute(move || {
+            ran3.fetch_add(100, Ordering::SeqCst);
+        })
+        .unwrap_err();
+    assert_eq!(back.to_string(), "the worker pool's queue is full");
+    std::thread::scope(|s| {
+        let blocked = s.spawn(|| {
+            let ran = Arc::clone(&ran);
+            pool.execute(move || {
+                ran.fetch_add(10, Ordering::SeqCst);
+            });
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !blocked.is_finished(),
+            "execute returned while the queue was full"
+        );
+        release.send(()).unwrap();
+        blocked.join().unwrap();
+    });
+    pool.join();
+    assert_eq!(ran.load(Ordering::SeqCst), 12);
+    back.into_inner()();
+    assert_eq!(ran.load(Ordering::SeqCst), 112);
+}
+
+#[test]
+fn a_panicking_job_does_not_kill_its_worker() {
+    let pool = WorkerPool::new(1, 4);
+    pool.execute(|| panic!("job 1 failed"));
+    let after = Arc::new(AtomicUsize::new(0));
+    let after2 = Arc::clone(&after);
+    pool.execute(move || {
+        after2.fetch_add(1, Ordering::SeqCst);
+    });
+    // join re-raises the first panic, after everything ran.
+    let raised =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.join())).unwrap_err();
+    assert_eq!(raised.downcast_ref::<&str>(), Some(&"job 1 failed"));
+    assert_eq!(
+        after.load(Ordering::SeqCst),
+        1,
+        "the worker went on after the panic"
+    );
+    pool.join(); // already reported: does not raise again
+    pool.execute(|| panic!("job 3 failed"));
+    std::thread::sleep(Duration::from_millis(20));
+    pool.execute(|| {});
+    let stats = pool.stats();
+    let panics = loop {
+        let panics = pool.take_panics();
+        if !panics.is_empty() {
+            break panics;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(panics.len(), 1);
+    pool.join(); // taken: nothing to re-raise
+    assert_eq!(pool.stats().panicked, 2);
+    assert!(stats.executed >= 2);
+}
+
+#[test]
+fn scope_runs_borrowed_jobs_and_waits_for_all() {
+    let pool = WorkerPool::new(2, 4);
+    let mut cells = vec![0u64; 64];
+    let shared_input: Vec<u64> = (0..64).collect();
+    let total = pool.scope(|s| {
+        for (cell, x) in cells.iter_mut().zip(&shared_input) {
+            s.execute(move || *cell = x * x);
+        }
+        "done"
+    });
+    assert_eq!(total, "done");
+    assert_eq!(
+        cells.iter().sum::<u64>(),
+        (0..64u64).map(|x| x * x).sum::<u64>()
+    );
+}
+
+#[test]
+fn scope_reraises_a_job_panic_after_every_job_finished() {
+    let pool = WorkerPool::new(2, 4);
+    let finished = AtomicUsize::new(0);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.scope(|s| {
+            s.execute(|| panic!("scoped job failed"));
+            for _ in 0..10 {
+                s.execute(|| {
+                    std::thread::sleep(Duration::from_millis(2));
+                    finished.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+    }));
+    assert!(result.is_err());
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        10,
+        "the scope returned before its jobs finished"
+    );
+    // A panic in the scope's own closure also waits for the jobs.
+    let finished2 = AtomicUsize::new(0);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.scope(|s| {
+            s.execute(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                finished2.fetch_add(1, Ordering::SeqCst);
+            });
+            panic!("the scope body failed");
+        });
+    }));
+    assert!(result.is_err());
+    assert_eq!(finished2.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        pool.stats().panicked,
+        0,
+        "scoped panics are the scope's, not the pool's"
+    );
+}
+
+#[test]
+fn nested_scopes_on_one_worker_do_not_deadlock() {
+    let pool = WorkerPool::new(1, 1);
+    let count = AtomicUsize::new(0);
+    pool.scope(|outer| {
+        for _ in 0..3 {
+            outer.execute(|| {
+                pool.scope(|inner| {
+                    for _ in 0..3 {
+                        inner.execute(|| {
+                            count.fetch_add(1, Ordering::SeqCst);
+                        });
+                    }
+                });
+            });
+        }
+    });
+    assert_eq!(count.load(Ordering::SeqCst), 9);
+}
+
+#[test]
+fn drop_runs_queued_jobs_and_joins_the_workers() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    {
+        let pool = WorkerPool::builder()
+            .threads(2)
+            .queue_capacity(100)
+            .thread_name("drain")
+            .build();
+        for _ in 0..100 {
+            let ran = Arc::clone(&ran);
+            pool.execute(move || {
+                std::thread::sleep(Duration::from_micros(100));
+                ran.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 100);
+}
+
+#[test]
+fn builder_sets_names_and_stack_size() {
+    let pool = WorkerPool::builder()
+        .threads(2)
+        .thread_name("api")
+        .stack_size(256 << 10)
+        .build();
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..2 {
+        let tx = tx.clone();
+        pool.execute(move || {
+            // A 100 KiB frame fits the 256 KiB stack.
+            let buf = std::hint::black_box([1u8; 100 << 10]);
+            tx.send((std::thread::current().name().map(str::to_owned), buf[0]))
+                .unwrap();
+        });
+    }
+    for _ in 0..2 {
+        let (name, byte) = rx.recv().unwrap();
+        assert!(name.unwrap().starts_with("api-"));
+        assert_eq!(byte, 1);
+    }
+}
