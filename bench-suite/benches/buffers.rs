@@ -5,5 +5,9 @@ fn buffers(c: &mut Criterion) {
     perfkit_bench::front::bench_area(c, "buffers");
 }
 
-criterion_group!(benches, buffers);
+criterion_group! {
+    name = benches;
+    config = perfkit_bench::profile::criterion();
+    targets = buffers
+}
 criterion_main!(benches);

@@ -5,5 +5,9 @@ fn counters(c: &mut Criterion) {
     perfkit_bench::front::bench_area(c, "counters");
 }
 
-criterion_group!(benches, counters);
+criterion_group! {
+    name = benches;
+    config = perfkit_bench::profile::criterion();
+    targets = counters
+}
 criterion_main!(benches);

@@ -5,5 +5,9 @@ fn json(c: &mut Criterion) {
     perfkit_bench::front::bench_area(c, "json");
 }
 
-criterion_group!(benches, json);
+criterion_group! {
+    name = benches;
+    config = perfkit_bench::profile::criterion();
+    targets = json
+}
 criterion_main!(benches);

@@ -5,5 +5,9 @@ fn pool(c: &mut Criterion) {
     perfkit_bench::front::bench_area(c, "pool");
 }
 
-criterion_group!(benches, pool);
+criterion_group! {
+    name = benches;
+    config = perfkit_bench::profile::criterion();
+    targets = pool
+}
 criterion_main!(benches);

@@ -5,5 +5,9 @@ fn sharded(c: &mut Criterion) {
     perfkit_bench::front::bench_area(c, "sharded");
 }
 
-criterion_group!(benches, sharded);
+criterion_group! {
+    name = benches;
+    config = perfkit_bench::profile::criterion();
+    targets = sharded
+}
 criterion_main!(benches);

@@ -23,10 +23,12 @@
 
 pub mod alloc;
 pub mod echo;
+pub mod fill;
 pub mod front;
 mod groups;
 pub mod machine;
 pub mod measure;
+pub mod profile;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -9,10 +9,13 @@ use perfkit_bench::{machine::Machine, registry, render, svg};
 const USAGE: &str = "\
 usage: perfkit-bench report [--quick] [--group NAME]... [--out DIR]
        perfkit-bench list
+       perfkit-bench fill [--from REPORT_JSON] FILE...
 
 report   run the benchmark groups and print a comparison table per group; also writes
          report.md, report.json and report.svg to DIR (default: <target dir>/perfkit)
 list     print the groups and their cases
+fill     rewrite the numbers between `<!-- perfkit:... -->` markers in FILEs (the crate docs,
+         docs/PATTERNS.md) from REPORT_JSON (default: <target dir>/perfkit/report.json)
 
 --quick  short warm-up and few samples (the whole suite in well under 2 minutes):
          a smoke test, not numbers to quote";
@@ -22,6 +25,8 @@ struct Args {
     quick: bool,
     groups: Vec<String>,
     out: Option<PathBuf>,
+    from: Option<PathBuf>,
+    files: Vec<PathBuf>,
 }
 
 fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -31,13 +36,19 @@ fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
         quick: false,
         groups: Vec::new(),
         out: None,
+        from: None,
+        files: Vec::new(),
     };
     while let Some(arg) = raw.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
             "--group" => args.groups.push(raw.next().ok_or("--group needs a name")?),
             "--out" => args.out = Some(raw.next().ok_or("--out needs a directory")?.into()),
+            "--from" => args.from = Some(raw.next().ok_or("--from needs a file")?.into()),
             "-h" | "--help" => return Err(String::new()),
+            other if args.command == "fill" && !other.starts_with('-') => {
+                args.files.push(other.into())
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -51,6 +62,31 @@ fn default_out() -> PathBuf {
             PathBuf::from,
         )
         .join("perfkit")
+}
+
+fn run_fill(args: &Args) -> Result<(), String> {
+    let from = args
+        .from
+        .clone()
+        .unwrap_or_else(|| default_out().join("report.json"));
+    let json =
+        std::fs::read_to_string(&from).map_err(|e| format!("reading {}: {e}", from.display()))?;
+    let report: Report =
+        serde_json::from_str(&json).map_err(|e| format!("{}: {e}", from.display()))?;
+    if args.files.is_empty() {
+        return Err("fill needs the files to rewrite".into());
+    }
+    for file in &args.files {
+        let doc = std::fs::read_to_string(file)
+            .map_err(|e| format!("reading {}: {e}", file.display()))?;
+        let filled = perfkit_bench::fill::fill(&doc, &report)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        if filled != doc {
+            std::fs::write(file, filled).map_err(|e| format!("writing {}: {e}", file.display()))?;
+            eprintln!("filled {}", file.display());
+        }
+    }
+    Ok(())
 }
 
 fn run_report(args: &Args) -> Result<(), String> {
@@ -127,6 +163,7 @@ fn main() -> ExitCode {
     };
     let result = match args.command.as_str() {
         "report" => run_report(&args),
+        "fill" => run_fill(&args),
         "list" => {
             for group in registry::all() {
                 println!(

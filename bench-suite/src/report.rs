@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::machine::Machine;
 use crate::registry::{Case, Group, Role, Throughput};
@@ -36,7 +36,7 @@ impl Plan {
 }
 
 /// One case's figures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseResult {
     /// Case name.
     pub name: String,
@@ -76,7 +76,7 @@ impl CaseResult {
 }
 
 /// One group's figures.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GroupResult {
     /// Group name.
     pub name: String,
@@ -93,7 +93,7 @@ pub struct GroupResult {
 }
 
 /// A whole report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// Where and when it was measured.
     pub machine: Machine,

@@ -119,3 +119,44 @@ fn allocations_are_counted_per_op_on_every_thread() {
     }
     assert!(chart.starts_with("<svg") && chart.contains("vec/1t"));
 }
+
+#[test]
+fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
+    let json = r#"{"machine": {"cpu": "Test CPU", "cores": 2, "os": "linux", "rustc": "rustc 1.95.0",
+        "commit": "abc", "date": "2026-11-27 04:00 UTC", "optimized": true}, "quick": false, "samples": 25,
+        "groups": [{"name": "g", "area": "a", "about": "x", "throughput": null, "notes": "",
+        "cases": [{"name": "base/1t", "role": "baseline", "threads": 1, "median_ns": 20.0, "p25_ns": 19.0,
+        "p75_ns": 21.0, "iters_per_sample": 10, "allocs_per_op": 1.0, "bytes_per_op": 8.0,
+        "vs_baseline": 1.0, "vs_best_peer": null, "vs_floor": null},
+        {"name": "ours/1t", "role": "pattern", "threads": 1, "median_ns": 5.0, "p25_ns": 4.0,
+        "p75_ns": 6.0, "iters_per_sample": 10, "allocs_per_op": 0.0, "bytes_per_op": 0.0,
+        "vs_baseline": 4.0, "vs_best_peer": null, "vs_floor": null}]}]}"#;
+    let report: Report = serde_json::from_str(json).unwrap();
+    let doc = "a <!-- perfkit:vs g ours/1t -->?<!-- /perfkit --> b <!-- perfkit:time g base/1t -->?<!-- /perfkit -->\n\
+               <!-- perfkit:table g -->old<!-- /perfkit -->\n<!-- perfkit:machine --><!-- /perfkit -->";
+    let filled = perfkit_bench::fill::fill(doc, &report).unwrap();
+    assert!(
+        filled.starts_with("a <!-- perfkit:vs g ours/1t -->4.00x<!-- /perfkit --> b "),
+        "{filled}"
+    );
+    assert!(filled.contains("20.00 ns"), "{filled}");
+    assert!(
+        filled.contains("| ours/1t | pattern | 5.00 ns | ±20.0% | 0.00 | 4.00x | - |"),
+        "{filled}"
+    );
+    assert!(filled.contains("Test CPU (2 cores)"), "{filled}");
+    assert!(!filled.contains("old"));
+    assert_eq!(
+        perfkit_bench::fill::fill(&filled, &report).unwrap(),
+        filled,
+        "filling is idempotent"
+    );
+    for bad in [
+        "<!-- perfkit:table nope --><!-- /perfkit -->",
+        "<!-- perfkit:vs g nope/1t --><!-- /perfkit -->",
+        "<!-- perfkit:speed g ours/1t --><!-- /perfkit -->",
+        "<!-- perfkit:table g -->never closed",
+    ] {
+        assert!(perfkit_bench::fill::fill(bad, &report).is_err(), "{bad}");
+    }
+}

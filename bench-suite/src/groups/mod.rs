@@ -4,6 +4,7 @@ mod buffers;
 mod connections;
 mod counters;
 mod json;
+mod patterns;
 mod pool;
 mod sharded;
 mod workers;
@@ -20,6 +21,7 @@ pub(crate) fn all() -> Vec<Group> {
     groups.extend(sharded::groups());
     groups.extend(buffers::groups());
     groups.extend(json::groups());
+    groups.extend(patterns::groups());
     groups
 }
 

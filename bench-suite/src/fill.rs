@@ -1,0 +1,138 @@
+//! Keeps the numbers in the docs true: `perfkit-bench fill FILE...` rewrites every marked
+//! region of the given Markdown files from a report's `report.json`, so no figure in the docs
+//! is typed by hand.
+//!
+//! Markers (HTML comments, invisible when rendered), each closed by `<!-- /perfkit -->`:
+//! - `<!-- perfkit:machine -->`: one line naming the machine, compiler, commit, date and run;
+//! - `<!-- perfkit:table GROUP -->`: the group's table (case, role, time/op, spread, allocs/op,
+//!   vs baseline, vs best peer);
+//! - `<!-- perfkit:vs GROUP CASE -->`: that case's speedup over its baseline, e.g. `3.54x`;
+//! - `<!-- perfkit:peer GROUP CASE -->`: its speedup over the best peer;
+//! - `<!-- perfkit:time GROUP CASE -->`: its median time per op;
+//! - `<!-- perfkit:allocs GROUP CASE -->`: its allocations per op.
+//!
+//! `CASE` is the case name with its `/Nt` suffix (`perfkit_pool::Pool/2t`).
+
+use std::fmt::Write as _;
+
+use crate::render::nanos;
+use crate::report::{CaseResult, GroupResult, Report};
+
+const END: &str = "<!-- /perfkit -->";
+
+/// Rewrites every marked region of `doc` from `report`.
+///
+/// # Errors
+/// A marker without its end, an unknown kind, or a group or case the report does not have.
+pub fn fill(doc: &str, report: &Report) -> Result<String, String> {
+    let mut out = String::with_capacity(doc.len());
+    let mut rest = doc;
+    while let Some(start) = rest.find("<!-- perfkit:") {
+        let (before, marked) = rest.split_at(start);
+        out.push_str(before);
+        let open_end = marked
+            .find("-->")
+            .ok_or("a perfkit marker without its `-->`")?
+            + 3;
+        let open = &marked[..open_end];
+        let spec = open["<!-- perfkit:".len()..open_end - 3].trim();
+        let close = marked
+            .find(END)
+            .ok_or_else(|| format!("`{open}` without its `{END}`"))?;
+        let block = render(spec, report)?;
+        out.push_str(open);
+        out.push_str(&block);
+        out.push_str(END);
+        rest = &marked[close + END.len()..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn render(spec: &str, report: &Report) -> Result<String, String> {
+    let mut words = spec.splitn(3, ' ');
+    let kind = words.next().unwrap_or_default();
+    let group_name = words.next();
+    let case_name = words.next();
+    if kind == "machine" {
+        return Ok(machine(report));
+    }
+    let group = find_group(
+        report,
+        group_name.ok_or_else(|| format!("`{spec}` names no group"))?,
+    )?;
+    if kind == "table" {
+        return Ok(table(group));
+    }
+    let case = find_case(
+        group,
+        case_name.ok_or_else(|| format!("`{spec}` names no case"))?,
+    )?;
+    let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
+    match kind {
+        "vs" => Ok(ratio(case.vs_baseline)),
+        "peer" => Ok(ratio(case.vs_best_peer)),
+        "time" => Ok(nanos(case.median_ns)),
+        "allocs" => Ok(format!("{:.2}", case.allocs_per_op)),
+        other => Err(format!("unknown perfkit marker kind {other:?} in `{spec}`")),
+    }
+}
+
+fn find_group<'r>(report: &'r Report, name: &str) -> Result<&'r GroupResult, String> {
+    report
+        .groups
+        .iter()
+        .find(|g| g.name == name)
+        .ok_or_else(|| format!("the report has no group {name:?} (run it, or the whole report)"))
+}
+
+fn find_case<'g>(group: &'g GroupResult, name: &str) -> Result<&'g CaseResult, String> {
+    group
+        .cases
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| format!("group {:?} has no case {name:?}", group.name))
+}
+
+fn machine(report: &Report) -> String {
+    let m = &report.machine;
+    format!(
+        "Measured by `cargo run -p perfkit-bench --release -- report` on {} ({} cores), {}, {}, \
+         commit `{}`, {}: {} samples per case, taken round-robin across each group's cases; \
+         medians; spread is half the interquartile range; multi-threaded times are aggregate.{}",
+        m.cpu,
+        m.cores,
+        m.os,
+        m.rustc,
+        m.commit,
+        m.date,
+        report.samples,
+        if report.quick {
+            " (A `--quick` run: indicative only.)"
+        } else {
+            ""
+        }
+    )
+}
+
+fn table(group: &GroupResult) -> String {
+    let mut out = String::from(
+        "\n\n| case | role | time/op | spread | allocs/op | vs baseline | vs best peer |\n|---|---|---|---|---|---|---|\n",
+    );
+    let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
+    for c in &group.cases {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | ±{:.1}% | {:.2} | {} | {} |",
+            c.name.replace('|', "\\|").replace('<', "\\<"),
+            c.role,
+            nanos(c.median_ns),
+            (c.p75_ns - c.p25_ns) / 2.0 / c.median_ns * 100.0,
+            c.allocs_per_op,
+            ratio(c.vs_baseline),
+            ratio(c.vs_best_peer),
+        );
+    }
+    out.push('\n');
+    out
+}
