@@ -160,3 +160,66 @@ fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
         assert!(perfkit_bench::fill::fill(bad, &report).is_err(), "{bad}");
     }
 }
+
+/// Every `<!-- perfkit:... -->` marker in the docs names a group and case the registry has,
+/// so that renaming a case cannot leave a stale number behind: filling every doc from a
+/// report of the whole registry (dummy figures) must succeed.
+#[test]
+fn every_docs_marker_names_a_real_group_and_case() {
+    use perfkit_bench::report::{CaseResult, GroupResult};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let report = Report {
+        machine: Machine::detect(),
+        quick: true,
+        samples: 1,
+        groups: perfkit_bench::registry::all()
+            .into_iter()
+            .map(|g| GroupResult {
+                name: g.name.to_owned(),
+                area: g.area.to_owned(),
+                about: g.about.to_owned(),
+                throughput: g.throughput,
+                notes: g.notes.to_owned(),
+                cases: g
+                    .cases
+                    .iter()
+                    .map(|c| CaseResult {
+                        name: c.name.clone(),
+                        role: c.role,
+                        threads: c.threads,
+                        median_ns: 1.0,
+                        p25_ns: 1.0,
+                        p75_ns: 1.0,
+                        iters_per_sample: 1,
+                        allocs_per_op: 0.0,
+                        bytes_per_op: 0.0,
+                        vs_baseline: Some(1.0),
+                        vs_best_peer: None,
+                        vs_floor: None,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let docs = [
+        "README.md",
+        "docs/PATTERNS.md",
+        "counters/MEASURED.md",
+        "pool/MEASURED.md",
+        "sharded/MEASURED.md",
+        "buffers/MEASURED.md",
+        "json/MEASURED.md",
+    ];
+    let json_data = root.join("../shared/data/json").exists();
+    for doc in docs {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        if !json_data && text.contains("perfkit:table json-") {
+            eprintln!("skipping {doc}: the JSON groups need ../shared/data/json");
+            continue;
+        }
+        assert!(text.contains("<!-- perfkit:"), "{doc} has no markers");
+        if let Err(e) = perfkit_bench::fill::fill(&text, &report) {
+            panic!("{doc}: {e}");
+        }
+    }
+}
