@@ -47,15 +47,16 @@ impl<'scope> Scope<'scope, '_> {
                 state.done.notify_all();
             }
         });
-        // SAFETY: the job may borrow data that lives for 'scope, but the pool's queue wants
-        // 'static jobs. Extending the lifetime is sound because the job is run (or dropped)
-        // before 'scope ends: `run` below does not return, and does not unwind, before every
-        // job of this scope has finished, since (1) each job decrements `pending` as its last
-        // act, after the user's closure and its captures are gone (the closure is consumed by
-        // the call, or dropped by the unwind that `catch_unwind` stops); (2) `run` waits for
+        // The job may borrow data that lives for 'scope, but the pool's queue wants 'static
+        // jobs. Extending the lifetime is sound because the job is run (or dropped) before
+        // 'scope ends: `run` below does not return, and does not unwind, before every job of
+        // this scope has finished, since (1) each job decrements `pending` as its last act,
+        // after the user's closure and its captures are gone (the closure is consumed by the
+        // call, or dropped by the unwind that `catch_unwind` stops); (2) `run` waits for
         // `pending` to reach zero on every path, including when the scope's closure panics;
         // and (3) the pool outlives the scope (`&'scope WorkerPool`), so a queued job is
         // always run by a worker or by a waiting thread, never dropped unrun.
+        // SAFETY: by (1)-(3) above, nothing the job borrows is used after 'scope ends.
         let job: Job =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
         let inner = self.pool.inner();
