@@ -137,6 +137,10 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 
 /// Parses `input` into a `T`, leaving `input` unchanged, on this thread's reused buffers.
 ///
+/// Memory: each thread that calls it keeps its parser's buffers, about five times the largest
+/// input it parsed, for inputs up to [`DEFAULT_RETAIN_INPUT`] (4 MiB; larger inputs are parsed
+/// and their buffers freed). Use a [`Parser`] of your own to choose.
+///
 /// # Errors
 /// A syntax error (byte offset, line, column), a data error (the JSON does not fit `T`; line
 /// and column), or a limit error (nesting deeper than 1024, input over 256 MiB).

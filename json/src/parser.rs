@@ -12,9 +12,9 @@ use crate::value::{BorrowedValue, Document, Value, owned_from_tape};
 pub const DEFAULT_MAX_DEPTH: usize = 1024;
 /// The longest input accepted by default: 256 MiB.
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
-/// A parser keeps its buffers after parsing inputs up to this size (16 MiB) and frees them
+/// A parser keeps its buffers after parsing inputs up to this size (4 MiB) and frees them
 /// after a larger one, so one huge request does not pin its memory for the thread's life.
-pub const DEFAULT_RETAIN_INPUT: usize = 16 << 20;
+pub const DEFAULT_RETAIN_INPUT: usize = 4 << 20;
 
 /// A reusable JSON parser: simd-json's buffers, a padded copy of the input, and the tape, all
 /// kept between calls so that a warm parse allocates only what the result itself needs.
@@ -85,7 +85,7 @@ impl ParserBuilder {
         self
     }
 
-    /// Keep the parser's buffers after inputs up to this size (default 16 MiB); after a larger
+    /// Keep the parser's buffers after inputs up to this size (default 4 MiB); after a larger
     /// input they are freed. The buffers take about five times the input.
     pub fn retain_input(mut self, bytes: usize) -> Self {
         self.retain_input = bytes;
