@@ -38,15 +38,18 @@ fn writes_per_line() {
 
     let mut small = BufWriter::new(Counting::default());
     let mut large = BufWriter::with_capacity(64 << 10, Counting::default());
-    let mut ours = RecordWriter::new(Counting::default());
+    let mut ours = RecordWriter::with_capacity(64 << 10, Counting::default());
+    let mut default = RecordWriter::new(Counting::default());
     for _ in 0..LINES {
         small.write_all(LINE).unwrap();
         large.write_all(LINE).unwrap();
         ours.write_bytes(LINE).unwrap();
+        default.write_bytes(LINE).unwrap();
     }
     let small = small.into_inner().ok().unwrap();
     let large = large.into_inner().ok().unwrap();
     let ours = ours.finish().unwrap();
+    let default = default.finish().unwrap();
 
     let total = LINES * LINE.len() as u64;
     for w in [&unbuffered, &small, &large, &ours] {
@@ -59,6 +62,13 @@ fn writes_per_line() {
         "same chunking as BufWriter with 64 KiB"
     );
     assert!(per_line(ours.calls) < 1.0 / 1600.0, "{} calls", ours.calls);
+    // The default 256 KiB buffer: four times fewer calls again.
+    assert_eq!(default.bytes, total);
+    assert_eq!(
+        default.calls,
+        total.div_ceil(256 << 10),
+        "one call per full 256 KiB buffer"
+    );
     println!(
         "write calls per line: unbuffered {:.4}, BufWriter 8 KiB {:.6} (1/{:.0}), \
          BufWriter 64 KiB {:.6} (1/{:.0}), RecordWriter {:.6} (1/{:.0})",

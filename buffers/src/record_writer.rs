@@ -4,8 +4,12 @@ use std::io::{self, IoSlice, Write};
 /// The writer is `None` only inside the consuming `finish` and `into_parts`.
 const PRESENT: &str = "the writer is present until finish or into_parts";
 
-/// Default buffer size of a [`RecordWriter`]: 64 KiB.
-pub const DEFAULT_CAPACITY: usize = 64 << 10;
+/// Default buffer size of a [`RecordWriter`]: 256 KiB. Writing a file here, 256 KiB writes
+/// measured about 1.2x the throughput of 64 KiB ones (fewer, larger `write` calls into the page
+/// cache; see the `write` group, which has `BufWriter` at both sizes). With many writers alive
+/// at once (one per connection), choose a smaller one with
+/// [`with_capacity`](RecordWriter::with_capacity).
+pub const DEFAULT_CAPACITY: usize = 256 << 10;
 
 /// A buffered writer that never loses an error: like `std::io::BufWriter`, but
 /// [`finish`](Self::finish) flushes and returns either the inner writer or the error *with*
@@ -56,7 +60,7 @@ pub struct FinishError<W> {
 }
 
 impl<W: Write> RecordWriter<W> {
-    /// A writer with a 64 KiB buffer.
+    /// A writer with a [`DEFAULT_CAPACITY`] (256 KiB) buffer.
     pub fn new(inner: W) -> Self {
         Self::with_capacity(DEFAULT_CAPACITY, inner)
     }

@@ -2,10 +2,10 @@ use std::io::{self, StdoutLock};
 
 use crate::RecordWriter;
 
-/// Standard output, locked once and block-buffered (64 KiB) for bulk output.
+/// Standard output, locked once and block-buffered (256 KiB) for bulk output.
 ///
 /// Rust's `stdout` is line-buffered even when piped to a file or another process, which costs a
-/// system call per line; this writer hands it 64 KiB at a time, so the line buffer passes each
+/// system call per line; this writer hands it 256 KiB at a time, so the line buffer passes each
 /// block straight through in one call. Call [`finish`](RecordWriter::finish) at the end to
 /// flush and see any error (a closed pipe, a full disk).
 ///

@@ -152,7 +152,7 @@ pub struct NdjsonWriter<W: Write> {
 }
 
 impl<W: Write> NdjsonWriter<W> {
-    /// A writer with a 64 KiB buffer.
+    /// A writer with a 256 KiB buffer (perfkit-buffers' `DEFAULT_CAPACITY`).
     pub fn new(writer: W) -> Self {
         Self {
             out: RecordWriter::new(writer),

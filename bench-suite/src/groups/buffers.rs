@@ -202,7 +202,8 @@ pub(super) fn groups() -> Vec<Group> {
         about: "write one ~40-byte line to a file (fresh file per sample, in the temp dir)",
         throughput: Some(Throughput::Bytes(line_bytes(1000) / 1000)),
         notes: "Syscalls per line: unbuffered 1; BufWriter 8 KiB about 1/200; BufWriter 64 KiB \
-                and RecordWriter about 1/1600 (counted by bench-suite/tests/syscalls.rs: 1/204, 1/1613 and 1/1613 for 40-byte lines). \
+                about 1/1600; RecordWriter (default 256 KiB buffer) and BufWriter 256 KiB about \
+                1/6500 (counted by bench-suite/tests/syscalls.rs for 40-byte lines). \
                 The floor builds one Vec of every line and writes it once. Creating and closing \
                 the file are timed too (amortised over a 50 ms sample).",
         check_iters: CHECK_ITERS,
@@ -219,6 +220,13 @@ pub(super) fn groups() -> Vec<Group> {
             }),
             write_case("BufWriter 64 KiB", Role::Peer, |file, n| {
                 let mut out = BufWriter::with_capacity(64 << 10, file);
+                each_line(n, |l| out.write_all(black_box(l)))?;
+                out.into_inner()
+                    .map_err(io::IntoInnerError::into_error)
+                    .map(drop)
+            }),
+            write_case("BufWriter 256 KiB", Role::Peer, |file, n| {
+                let mut out = BufWriter::with_capacity(256 << 10, file);
                 each_line(n, |l| out.write_all(black_box(l)))?;
                 out.into_inner()
                     .map_err(io::IntoInnerError::into_error)
