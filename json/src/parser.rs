@@ -182,17 +182,7 @@ impl Parser {
     /// # Errors
     /// As [`parse_value`](Self::parse_value).
     pub fn parse_borrowed(&mut self, input: &[u8]) -> Result<BorrowedValue<'_>, Error> {
-        self.prepare(input)?;
-        let Self {
-            scratch,
-            buffers,
-            tape: home,
-            ..
-        } = self;
-        let tape = fill(scratch, buffers, home, input)?;
-        let value = simd_json::value::lazy::Value::from_tape(tape.as_value()).into_value();
-        *home = tape.reset();
-        Ok(value)
+        Ok(self.parse_document(input)?.to_borrowed())
     }
 
     /// Parses `input` into a [`Document`]: simd-json's tape, a flat array of nodes read in
