@@ -238,9 +238,12 @@ impl Parser {
     }
 
     /// Checks the size limit, and frees the buffers before an input larger than they keep.
+    /// Frees the buffers before an input larger than they keep, and buffers a previous call
+    /// could not free (a `Document` or `BorrowedValue` of a large input borrowed them).
     fn prepare(&mut self, input: &[u8]) -> Result<(), Error> {
         self.check_len(input.len())?;
-        if input.len() > self.retain_input {
+        if input.len() > self.retain_input || self.scratch.len() > self.retain_input + INPUT_PADDING
+        {
             self.release();
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Bad input: random and mutated bytes never panic or hang, limits hold, errors say where.
 
+use perfkit_json::prelude::*;
 use perfkit_json::{ErrorKind, Parser, Value};
 use proptest::prelude::*;
 
@@ -190,4 +191,26 @@ fn parser_frees_buffers_after_an_input_over_its_retain_limit() {
     let debug = format!("{parser:?}");
     assert!(debug.contains("buffered: 0"), "{debug}");
     assert!(parser.parse_value(b"[1]").is_ok());
+    // A document borrows the buffers, so they are freed by the next call instead.
+    assert_eq!(
+        parser
+            .parse_document(big.as_bytes())
+            .unwrap()
+            .root()
+            .as_array()
+            .map(|a| a.len()),
+        Some(10_001)
+    );
+    assert!(parser.parse_value(b"[1]").is_ok());
+    let debug = format!("{parser:?}");
+    let buffered: usize = debug
+        .split("buffered: ")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(buffered < 1024, "{debug}");
 }
