@@ -56,6 +56,17 @@ pub(super) fn cleanup() {
     }
 }
 
+/// `n` lines through a `BufWriter` with a `capacity`-byte buffer (8 KiB is its default).
+fn bufwriter_case(name: &str, capacity: usize) -> Case {
+    write_case(name, Role::Peer, move |file, n| {
+        let mut out = BufWriter::with_capacity(capacity, file);
+        each_line(n, |l| out.write_all(black_box(l)))?;
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .map(drop)
+    })
+}
+
 /// Writes `n` lines to a fresh file through `write`, which gets the file and the lines; the
 /// answer is the file's length, which must be the bytes of `n` lines.
 fn write_case(
@@ -211,27 +222,9 @@ pub(super) fn groups() -> Vec<Group> {
             write_case("File::write_all per line", Role::Baseline, |mut file, n| {
                 each_line(n, |l| file.write_all(black_box(l)))
             }),
-            write_case("BufWriter 8 KiB", Role::Peer, |file, n| {
-                let mut out = BufWriter::new(file);
-                each_line(n, |l| out.write_all(black_box(l)))?;
-                out.into_inner()
-                    .map_err(io::IntoInnerError::into_error)
-                    .map(drop)
-            }),
-            write_case("BufWriter 64 KiB", Role::Peer, |file, n| {
-                let mut out = BufWriter::with_capacity(64 << 10, file);
-                each_line(n, |l| out.write_all(black_box(l)))?;
-                out.into_inner()
-                    .map_err(io::IntoInnerError::into_error)
-                    .map(drop)
-            }),
-            write_case("BufWriter 256 KiB", Role::Peer, |file, n| {
-                let mut out = BufWriter::with_capacity(256 << 10, file);
-                each_line(n, |l| out.write_all(black_box(l)))?;
-                out.into_inner()
-                    .map_err(io::IntoInnerError::into_error)
-                    .map(drop)
-            }),
+            bufwriter_case("BufWriter 8 KiB", 8 << 10),
+            bufwriter_case("BufWriter 64 KiB", 64 << 10),
+            bufwriter_case("BufWriter 256 KiB", 256 << 10),
             write_case("RecordWriter", Role::Pattern, |file, n| {
                 let mut out = RecordWriter::new(file);
                 each_line(n, |l| out.write_bytes(black_box(l)))?;
