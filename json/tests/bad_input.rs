@@ -1,6 +1,5 @@
 //! Bad input: random and mutated bytes never panic or hang, limits hold, errors say where.
 
-use perfkit_json::prelude::*;
 use perfkit_json::{ErrorKind, Parser, Value};
 use proptest::prelude::*;
 
