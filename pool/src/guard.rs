@@ -1,5 +1,7 @@
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
+use std::ptr;
 
 use crate::local::{Boxed, Lent};
 use crate::pool::Pool;
@@ -19,8 +21,7 @@ where
     R: ResetWith<T>,
 {
     pool: P,
-    /// `None` only after `detach`.
-    obj: Option<Lent<T>>,
+    obj: Lent<T>,
 }
 
 /// A guard from [`Pool::get`], borrowing the pool.
@@ -28,8 +29,6 @@ pub type Pooled<'a, T, R = DefaultReset> = PoolGuard<&'a Pool<T, R>, T, R>;
 
 /// A guard from [`Pool::get_owned`], holding an `Arc` of the pool.
 pub type OwnedPooled<T, R = DefaultReset> = PoolGuard<Arc<Pool<T, R>>, T, R>;
-
-const HELD: &str = "a guard holds its object until dropped or detached";
 
 impl<P, T, R> PoolGuard<P, T, R>
 where
@@ -40,7 +39,7 @@ where
     pub(crate) fn new(pool: P, obj: Boxed<T>) -> Self {
         Self {
             pool,
-            obj: Some(Lent::new(obj)),
+            obj: Lent::new(obj),
         }
     }
 
@@ -56,13 +55,17 @@ where
     /// assert_eq!(pool.stats().detached, 1);
     /// ```
     #[must_use]
-    #[allow(
-        clippy::missing_panics_doc,
-        reason = "the object is `None` only after `detach`, which consumes the guard"
-    )]
-    pub fn detach(mut self) -> T {
-        self.pool.note_detached();
-        let lent = self.obj.take().expect(HELD);
+    pub fn detach(self) -> T {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so each field is moved out exactly
+        // once: the guard's `Drop` (which would return the object) does not run.
+        let (pool, lent) = unsafe {
+            (
+                ptr::read(&raw const this.pool),
+                ptr::read(&raw const this.obj),
+            )
+        };
+        pool.note_detached();
         CachePadded::into_inner(*lent.into_box())
     }
 
@@ -82,7 +85,7 @@ where
 
     #[inline]
     fn deref(&self) -> &T {
-        self.obj.as_ref().expect(HELD).get()
+        self.obj.get()
     }
 }
 
@@ -93,7 +96,7 @@ where
 {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        self.obj.as_mut().expect(HELD).get_mut()
+        self.obj.get_mut()
     }
 }
 
@@ -104,9 +107,10 @@ where
 {
     #[inline]
     fn drop(&mut self) {
-        if let Some(lent) = self.obj.take() {
-            self.pool.give_back(lent.into_box());
-        }
+        // SAFETY: `self.obj` is not used again: the guard is being dropped, and `Lent` has no
+        // destructor of its own, so this copy is the only owner of the object from here on.
+        let lent = unsafe { ptr::read(&raw const self.obj) };
+        self.pool.give_back(lent.into_box());
     }
 }
 

@@ -1,6 +1,8 @@
-//! Per-thread private slots: one cache-padded `AtomicPtr` per thread slot, each holding at most
-//! one idle object (sync.Pool's per-P "private"). All of the object pool's `unsafe` lives here
-//! (the only other block is the worker pool's scope, in `worker/scope.rs`).
+//! Per-thread private slots: one cache-padded entry per thread slot, each holding at most one
+//! idle object (sync.Pool's per-P "private"). The object pool's `unsafe` lives here, but for
+//! the guard moving its fields out in `guard.rs` (so that it needs no `Option` and its drop is
+//! small enough to inline); the only other block is the worker pool's scope, in
+//! `worker/scope.rs`.
 //!
 //! A thread uses the entry of its [`ThreadSlot`] index. `ThreadSlot` guarantees that no two
 //! live threads hold the same index, and that a released index is handed out again only after
@@ -14,29 +16,34 @@ use std::ptr;
 
 use perfkit_counters::ThreadSlot;
 
-use crate::sync::{AtomicPtr, AtomicU64, CachePadded, Ordering};
+use crate::sync::{AtomicPtr, AtomicU64, AtomicUsize, CachePadded, Ordering};
 
 /// How the pool stores an object: boxed, on cache lines of its own, so that two threads using
 /// two pooled objects never write the same cache line.
 pub(crate) type Boxed<T> = Box<CachePadded<T>>;
 
-/// One thread's entry: its cached object and how many gets it served, on one cache line.
+/// One thread's entry: its cached object, whether it owns it, and how many gets it served,
+/// on one cache line.
 ///
-/// The entry owns `obj` exactly when `obj` is non-null and not lent. `get` sets the lent bit
-/// and leaves `obj` in place as a hint, so that when the same object comes back (the common
-/// case) `put` only clears the bit: the pointer is never rewritten, and the next `get` reads it
-/// without waiting on a store from the previous round trip.
+/// The entry owns `obj` exactly when `idle` is set. `take` clears `idle` and leaves `obj` in
+/// place as a hint, so that when the same object comes back (the common case) `put` only sets
+/// `idle` again: the pointer is not rewritten.
+///
+/// Every store on the fast path writes a constant, or (`hits`) a value computed from one word
+/// nothing else writes: a get and a return form no chain of stores and dependent loads through
+/// one word, so a thread's round trips overlap in the CPU instead of waiting on each other.
 struct Entry<T> {
-    /// Null, or a pointer from `Box::into_raw`; owned by the entry only while not lent.
+    /// Null until the entry first keeps an object (it then holds a unit of the `max_idle`
+    /// budget for good); after that, a pointer from `Box::into_raw`, owned only while `idle`.
     obj: AtomicPtr<CachePadded<T>>,
-    /// `hits << 1 | lent`: whether `obj` is out with a guard (then the entry does not own
-    /// it), and how many gets the entry served. One word, so a get is one store.
-    state: AtomicU64,
+    /// `IDLE` when the entry owns `obj`, `EMPTY` when it is lent out or was never filled.
+    idle: AtomicUsize,
+    /// Gets the entry served.
+    hits: AtomicU64,
 }
 
-const LENT: u64 = 1;
-/// One hit, in `state`'s upper bits.
-const HIT: u64 = 2;
+const EMPTY: usize = 0;
+const IDLE: usize = 1;
 
 pub(crate) struct LocalSlots<T> {
     /// Entry `i` is written only by the thread holding `ThreadSlot` `i` (or with `&mut self`).
@@ -61,7 +68,8 @@ impl<T> LocalSlots<T> {
                 .map(|_| {
                     CachePadded::new(Entry {
                         obj: AtomicPtr::new(ptr::null_mut()),
-                        state: AtomicU64::new(0),
+                        idle: AtomicUsize::new(EMPTY),
+                        hits: AtomicU64::new(0),
                     })
                 })
                 .collect(),
@@ -73,43 +81,66 @@ impl<T> LocalSlots<T> {
         self.slots.len()
     }
 
-    /// The calling thread's entry, if it holds a thread slot within range.
-    #[inline]
+    /// The calling thread's entry, if it holds a thread slot within range; a thread without
+    /// a slot claims one.
     fn mine(&self) -> Option<&Entry<T>> {
         let i = ThreadSlot::current()?;
         self.slots.get(i).map(|entry| &**entry)
     }
 
+    /// The calling thread's entry index, if it already holds a thread slot within range: the fast
+    /// paths' lookup (one thread-local load), whose slow paths go through [`put`](Self::put),
+    /// which claims a slot.
+    #[inline]
+    fn mine_claimed(&self) -> Option<usize> {
+        // An index rather than an `Option<&Entry>`: the compiler cannot prove the entry's
+        // address non-null, and would test it.
+        ThreadSlot::claimed().filter(|&i| i < self.slots.len())
+    }
+
     /// Takes the calling thread's cached object, if any, counting the hit.
     #[inline]
     pub(crate) fn take(&self) -> Option<Boxed<T>> {
-        let entry = self.mine()?;
-        let state = entry.state.load(Ordering::Relaxed);
-        if state & LENT != 0 {
+        let entry: &Entry<T> = &self.slots[self.mine_claimed()?];
+        if entry.idle.load(Ordering::Relaxed) != IDLE {
             return None;
         }
+        // Only this thread writes the entry: plain stores, no read-modify-write.
+        entry.idle.store(EMPTY, Ordering::Relaxed);
+        let hits = entry.hits.load(Ordering::Relaxed);
+        entry.hits.store(hits.wrapping_add(1), Ordering::Relaxed);
         let raw = entry.obj.load(Ordering::Relaxed);
-        if raw.is_null() {
-            return None;
-        }
-        // Only this thread writes `state`: a plain store, no read-modify-write.
-        entry
-            .state
-            .store(state.wrapping_add(HIT) | LENT, Ordering::Relaxed);
+        debug_assert!(!raw.is_null(), "an idle entry holds an object");
         // (1) Only the thread holding this entry's `ThreadSlot` writes it (module docs), and
-        // that is us, so nothing changed between our loads and stores; (2) `obj` was non-null
-        // and not lent, so the entry owned `raw`, a pointer from `Box::into_raw` in `put`, and
-        // setting the lent bit gave that ownership up; (3) it was stored by this thread, or by
-        // an earlier holder of the slot whose release happens-before our claim of it.
+        // that is us, so nothing changed between our loads and stores; (2) `idle` was set, so
+        // the entry owned `raw`, a pointer from `Box::into_raw` in `put`, and clearing `idle`
+        // gave that ownership up; (3) it was stored by this thread, or by an earlier holder of
+        // the slot whose release happens-before our claim of it.
         // SAFETY: by (1)-(3), `raw` is a live box that only we own, with visible contents.
         Some(unsafe { Box::from_raw(raw) })
+    }
+
+    /// Caches `obj` in the calling thread's entry if the entry is empty and already holds a
+    /// unit of the `max_idle` budget: the return path of a round trip, changing nothing
+    /// shared. Otherwise hands `obj` back, for [`put`](Self::put) or the shared queue.
+    #[inline]
+    pub(crate) fn put_fast(&self, obj: Boxed<T>) -> Result<(), Boxed<T>> {
+        let Some(i) = self.mine_claimed() else {
+            return Err(obj);
+        };
+        let entry: &Entry<T> = &self.slots[i];
+        let current = entry.obj.load(Ordering::Relaxed);
+        if current.is_null() || entry.idle.load(Ordering::Relaxed) != EMPTY {
+            return Err(obj);
+        }
+        Self::keep(entry, current, obj);
+        Ok(())
     }
 
     /// Caches `obj` in the calling thread's entry. An entry that never held an object first
     /// asks `reserve` for a unit of the pool's `max_idle` budget, and keeps it for good: after
     /// that, a round trip through the entry changes nothing shared. Hands `obj` back if the
     /// entry already owns an object, the budget is spent, or the thread has no entry.
-    #[inline]
     pub(crate) fn put(
         &self,
         obj: Boxed<T>,
@@ -118,23 +149,27 @@ impl<T> LocalSlots<T> {
         let Some(entry) = self.mine() else {
             return Err(obj);
         };
-        let current = entry.obj.load(Ordering::Relaxed);
-        let state = entry.state.load(Ordering::Relaxed);
-        if current.is_null() {
-            if !reserve() {
-                return Err(obj);
-            }
-        } else if state & LENT == 0 {
+        if entry.idle.load(Ordering::Relaxed) != EMPTY {
             return Err(obj); // the entry owns another object: full
         }
+        let current = entry.obj.load(Ordering::Relaxed);
+        if current.is_null() && !reserve() {
+            return Err(obj);
+        }
+        Self::keep(entry, current, obj);
+        Ok(())
+    }
+
+    /// Stores `obj` in `entry` (empty; `current` is its pointer) and marks it idle.
+    #[inline(always)]
+    fn keep(entry: &Entry<T>, current: *mut CachePadded<T>, obj: Boxed<T>) {
         let raw = Box::into_raw(obj);
         // Usually the object we lent comes back: leave the pointer as it is, so the next
         // `take` reads it without depending on a store made just now.
         if current != raw {
             entry.obj.store(raw, Ordering::Relaxed);
         }
-        entry.state.store(state & !LENT, Ordering::Relaxed);
-        Ok(())
+        entry.idle.store(IDLE, Ordering::Relaxed);
     }
 
     /// Objects cached right now (a racy count, for statistics).
@@ -146,7 +181,7 @@ impl<T> LocalSlots<T> {
     pub(crate) fn hits(&self) -> u64 {
         self.slots
             .iter()
-            .map(|e| e.state.load(Ordering::Relaxed) / HIT)
+            .map(|e| e.hits.load(Ordering::Relaxed))
             .fold(0, u64::wrapping_add)
     }
 }
@@ -155,7 +190,7 @@ impl<T> Entry<T> {
     /// The object the entry owns, if any (racy when read by another thread: statistics only).
     fn owned(&self) -> Option<*mut CachePadded<T>> {
         let raw = self.obj.load(Ordering::Acquire);
-        (!raw.is_null() && self.state.load(Ordering::Acquire) & LENT == 0).then_some(raw)
+        (!raw.is_null() && self.idle.load(Ordering::Acquire) == IDLE).then_some(raw)
     }
 }
 
@@ -164,8 +199,9 @@ impl<T> Drop for LocalSlots<T> {
         for entry in &*self.slots {
             if let Some(raw) = entry.owned() {
                 entry.obj.store(ptr::null_mut(), Ordering::Relaxed);
-                // SAFETY: the entry owned this pointer from `Box::into_raw` (non-null, not
-                // lent); `&mut self` means no thread can reach the entries any more, and the
+                entry.idle.store(EMPTY, Ordering::Relaxed);
+                // SAFETY: the entry owned this pointer from `Box::into_raw` (non-null and
+                // idle); `&mut self` means no thread can reach the entries any more, and the
                 // entry was nulled, so it is freed once.
                 drop(unsafe { Box::from_raw(raw) });
             }

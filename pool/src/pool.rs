@@ -247,7 +247,6 @@ impl<T, R: ResetWith<T>> Pool<T, R> {
     }
 
     /// Keeps `obj` if there is room: the thread's entry first, then the shared queue.
-    #[inline]
     fn store(&self, obj: Boxed<T>) -> Result<(), Boxed<T>> {
         match self.local.put(obj, || self.reserve()) {
             Ok(()) => Ok(()),
@@ -256,44 +255,52 @@ impl<T, R: ResetWith<T>> Pool<T, R> {
     }
 
     /// Called by the guards' `drop`: reset and keep, or drop.
+    ///
+    /// The fast path (no retain predicate, not unwinding, the thread's entry ready for it) is
+    /// a few loads and stores, small enough for the compiler to inline into the caller; all
+    /// else is in [`give_back_slow`](Self::give_back_slow).
     #[inline]
-    pub(crate) fn give_back(&self, obj: Boxed<T>) {
-        if self.retain.is_some() || std::thread::panicking() {
-            self.give_back_checked(obj);
-        } else {
-            self.reset_and_keep(obj);
+    pub(crate) fn give_back(&self, mut obj: Boxed<T>) {
+        let unchecked = self.retain.is_none() && !std::thread::panicking();
+        if unchecked {
+            // Reset before looking at the entry: `reset` runs user code, which may itself
+            // return objects to this pool.
+            self.reset_counted(&mut obj);
+            match self.local.put_fast(obj) {
+                Ok(()) => return,
+                Err(back) => obj = back,
+            }
         }
+        self.give_back_slow(obj, unchecked);
     }
 
-    /// `give_back` when there is a retain predicate or the holder is panicking.
+    /// The rest of the return path: the retain predicate and the unwinding check (unless
+    /// `reset_done`), then the thread's entry (reserving budget the first time), the shared
+    /// queue, or drop.
+    #[cold]
     #[inline(never)]
-    fn give_back_checked(&self, obj: Boxed<T>) {
-        // An object whose holder panicked may be half-updated in ways `reset` does not
-        // anticipate: drop it rather than hand it to the next user.
-        if std::thread::panicking() || self.retain.as_ref().is_some_and(|keep| !keep(&obj)) {
+    fn give_back_slow(&self, mut obj: Boxed<T>, reset_done: bool) {
+        if !reset_done {
+            // An object whose holder panicked may be half-updated in ways `reset` does not
+            // anticipate: drop it rather than hand it to the next user.
+            if std::thread::panicking() || self.retain.as_ref().is_some_and(|keep| !keep(&obj)) {
+                self.dropped.inc();
+                return;
+            }
+            self.reset_counted(&mut obj);
+        }
+        if self.store(obj).is_err() {
             self.dropped.inc();
-        } else {
-            self.reset_and_keep(obj);
         }
     }
 
+    /// Resets `obj`. If `reset` panics, `obj` is dropped by the unwind and the return counts
+    /// as dropped; the pool holds no lock, so it stays fully usable.
     #[inline(always)]
-    fn reset_and_keep(&self, mut obj: Boxed<T>) {
-        // If `reset` panics, `obj` is dropped by the unwind and the return still counts as
-        // dropped; the pool holds no lock, so it stays fully usable.
+    fn reset_counted(&self, obj: &mut Boxed<T>) {
         let counted = CountOnUnwind(&self.dropped);
-        self.reset.reset_with(&mut obj);
+        self.reset.reset_with(obj);
         std::mem::forget(counted);
-        if let Err(obj) = self.local.put(obj, || self.reserve()) {
-            self.give_back_shared(obj);
-        }
-    }
-
-    #[inline(never)]
-    fn give_back_shared(&self, obj: Boxed<T>) {
-        if self.push_shared(obj).is_err() {
-            self.dropped.inc();
-        }
     }
 
     /// Creates up to `n` idle objects, shared queue first so that every thread can use them.
@@ -319,6 +326,9 @@ impl<T, R: ResetWith<T>> Pool<T, R> {
 struct CountOnUnwind<'a>(&'a Counter);
 
 impl Drop for CountOnUnwind<'_> {
+    // Runs only while unwinding: kept out of line so the return path stays small.
+    #[cold]
+    #[inline(never)]
     fn drop(&mut self) {
         self.0.inc();
     }

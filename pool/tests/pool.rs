@@ -217,6 +217,8 @@ fn detached_objects_never_return() {
     let owned = pool.get_owned();
     assert_eq!(owned.detach(), Vec::<u8>::new());
     assert_eq!(pool.stats().detached, 2);
+    // The detached guard let go of its `Arc` exactly once.
+    assert_eq!(Arc::strong_count(&pool), 1);
 }
 
 #[test]
