@@ -60,7 +60,8 @@ pub struct CaseResult {
     pub vs_baseline: Option<f64>,
     /// Speedup over the fastest peer with the same thread count.
     pub vs_best_peer: Option<f64>,
-    /// Speedup over the group's floor (floor time / this time); below 1 means slower.
+    /// Speedup over the floor with the same thread count (floor time / this time); below 1
+    /// means slower.
     pub vs_floor: Option<f64>,
 }
 
@@ -265,14 +266,10 @@ fn calibrate(case: &Case, plan: Plan) -> u64 {
     ((plan.sample.as_secs_f64() / per_op.max(1e-12)) as u64).max(1)
 }
 
-/// Fills in the speedup columns: against the baseline and the fastest peer with the same
-/// thread count, and against the group's floor.
+/// Fills in the speedup columns: against the baseline, the fastest peer and the floor with
+/// the same thread count.
 fn compare(cases: &mut [CaseResult]) {
-    let floor = cases
-        .iter()
-        .find(|c| c.role == Role::Floor)
-        .map(|c| c.median_ns);
-    let reference: Vec<(Option<f64>, Option<f64>)> = cases
+    let reference: Vec<(Option<f64>, Option<f64>, Option<f64>)> = cases
         .iter()
         .map(|c| {
             let same = || cases.iter().filter(move |o| o.threads == c.threads);
@@ -283,10 +280,11 @@ fn compare(cases: &mut [CaseResult]) {
                 .filter(|o| o.role == Role::Peer)
                 .map(|o| o.median_ns)
                 .min_by(f64::total_cmp);
-            (baseline, peer)
+            let floor = same().find(|o| o.role == Role::Floor).map(|o| o.median_ns);
+            (baseline, peer, floor)
         })
         .collect();
-    for (case, (baseline, peer)) in cases.iter_mut().zip(reference) {
+    for (case, (baseline, peer, floor)) in cases.iter_mut().zip(reference) {
         case.vs_baseline = baseline.map(|b| b / case.median_ns);
         case.vs_best_peer = peer.map(|p| p / case.median_ns);
         case.vs_floor = floor.map(|f| f / case.median_ns);

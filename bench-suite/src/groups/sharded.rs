@@ -122,31 +122,65 @@ fn shared_map<M: Map>() -> Arc<M> {
     map
 }
 
-/// `threads` threads doing random-key operations, `write_percent` of them inserts; the answer
-/// is the sum of the values read (each read finds its key: the map is full).
+/// Thread `t`'s share of a workload: `n` random-key operations on `map`, `write_percent` of
+/// them inserts; the answer is the sum of the values read (each read finds its key: the map is
+/// full). Thread `t`'s key sequence is the same whichever map it runs on.
+fn random_ops<M: Map>(map: &M, t: usize, n: u64, write_percent: u64) -> u64 {
+    let map = black_box(map);
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (t as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let mut sum = 0u64;
+    for _ in 0..n {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let key = rng % KEYS;
+        if (rng >> 40) % 100 < write_percent {
+            map.insert(key, key);
+        } else {
+            sum = sum.wrapping_add(map.get(key).expect("the map is full"));
+        }
+    }
+    sum
+}
+
+/// `threads` threads doing [`random_ops`] on one shared map.
 fn map_case<M: Map>(name: &str, role: Role, threads: usize, write_percent: u64) -> Case {
     let map: OnceLock<Arc<M>> = OnceLock::new();
     Case::new(name, role, threads, move |iters| {
         let map = map.get_or_init(shared_map::<M>);
         measure::threads(threads, iters, |t, n| {
-            let map = black_box(&**map);
-            let mut rng =
-                0x9e37_79b9_7f4a_7c15_u64 ^ (t as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            let mut sum = 0u64;
-            for _ in 0..n {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let key = rng % KEYS;
-                if (rng >> 40) % 100 < write_percent {
-                    map.insert(key, key);
-                } else {
-                    sum = sum.wrapping_add(map.get(key).expect("the map is full"));
-                }
-            }
-            sum
+            random_ops(&**map, t, n, write_percent)
         })
     })
+}
+
+/// The floor: the same work with a full `ShardedMap` of its own per thread, so no cache line
+/// is shared between threads. The gap between it and the shared `ShardedMap` is what the
+/// threads pay for sharing one map: shard locks and table lines moving between cores.
+fn map_per_thread_case(threads: usize, write_percent: u64) -> Case {
+    type Own = ShardedMap<u64, u64, RandomState>;
+    let maps: OnceLock<Vec<Own>> = OnceLock::new();
+    Case::new(
+        "ShardedMap, one per thread",
+        Role::Floor,
+        threads,
+        move |iters| {
+            let maps = maps.get_or_init(|| {
+                (0..threads)
+                    .map(|_| {
+                        let map = <Own as Map>::build();
+                        for k in 0..KEYS {
+                            Map::insert(&map, k, k);
+                        }
+                        map
+                    })
+                    .collect()
+            });
+            measure::threads(threads, iters, |t, n| {
+                random_ops(&maps[t], t, n, write_percent)
+            })
+        },
+    )
 }
 
 fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Group {
@@ -186,6 +220,11 @@ fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Gro
                 write_percent,
             ),
         ]);
+        // Only at two threads: one thread shares nothing, and eight full maps (one per
+        // oversubscribed thread) would no longer fit the caches that one shared map fits.
+        if threads == 2 {
+            cases.push(map_per_thread_case(threads, write_percent));
+        }
     }
     Group {
         name,
@@ -195,7 +234,10 @@ fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Gro
         notes: "100,000 keys, all present; random keys (xorshift per thread); every map hashes \
                 with std's RandomState (SipHash-1-3). Time/op is aggregate over threads; 8 \
                 threads on this 2-core machine are oversubscribed. The 'vs baseline' column \
-                compares with Mutex<HashMap> (the first baseline).",
+                compares with Mutex<HashMap> (the first baseline). The floor gives each \
+                thread a full ShardedMap of its own (same keys, same work, nothing shared); \
+                'vs floor' compares with it (2 threads only; each map is as big as the shared \
+                one, so the floor pays more cache misses, never fewer).",
         check_iters: CHECK_ITERS,
         cases,
     }
