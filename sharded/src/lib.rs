@@ -31,6 +31,9 @@
 //! - Whole-map operations ([`len`](ShardedMap::len), [`retain`](ShardedMap::retain),
 //!   [`for_each`](ShardedMap::for_each)) visit every shard and are not atomic snapshots.
 //! - Write-heavy data under [`ShardedRwLock`]: each write locks every shard.
+//! - Many cores writing one large map: every operation (a read too) writes its shard's lock
+//!   word, a cache line the other cores also write; a map with a lock per small bucket, such
+//!   as scc's, keeps up better when half the operations write (see Measured).
 //!
 //! Picking the shard count: the default, [`default_shards`], is 8 per core rounded up to a
 //! power of two, so that two threads on random keys meet in one shard rarely (1 in 16 on 2
