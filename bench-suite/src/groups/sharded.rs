@@ -102,6 +102,15 @@ impl Map for papaya::HashMap<u64, u64, RandomState> {
     }
 }
 
+/// A new map holding `k -> k` for every key.
+fn filled<M: Map>() -> M {
+    let map = M::build();
+    for k in 0..KEYS {
+        map.insert(k, k);
+    }
+    map
+}
+
 /// One map per implementation, prefilled with `k -> k` for every key, built on first use and
 /// shared by every case of that implementation (inserts write `k -> k`, so the contents never
 /// change and every case's answer is deterministic).
@@ -114,10 +123,7 @@ fn shared_map<M: Map>() -> Arc<M> {
     if let Some((_, map)) = maps.iter().find(|(t, _)| *t == id) {
         return Arc::clone(map).downcast::<M>().expect("keyed by type");
     }
-    let map = Arc::new(M::build());
-    for k in 0..KEYS {
-        map.insert(k, k);
-    }
+    let map = Arc::new(filled::<M>());
     maps.push((id, map.clone()));
     map
 }
@@ -165,17 +171,7 @@ fn map_per_thread_case(threads: usize, write_percent: u64) -> Case {
         Role::Floor,
         threads,
         move |iters| {
-            let maps = maps.get_or_init(|| {
-                (0..threads)
-                    .map(|_| {
-                        let map = <Own as Map>::build();
-                        for k in 0..KEYS {
-                            Map::insert(&map, k, k);
-                        }
-                        map
-                    })
-                    .collect()
-            });
+            let maps = maps.get_or_init(|| (0..threads).map(|_| filled::<Own>()).collect());
             measure::threads(threads, iters, |t, n| {
                 random_ops(&maps[t], t, n, write_percent)
             })
