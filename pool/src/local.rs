@@ -29,9 +29,8 @@ pub(crate) type Boxed<T> = Box<CachePadded<T>>;
 /// place as a hint, so that when the same object comes back (the common case) `put` only sets
 /// `idle` again: the pointer is not rewritten.
 ///
-/// Every store on the fast path writes a constant, or (`hits`) a value computed from one word
-/// nothing else writes: a get and a return form no chain of stores and dependent loads through
-/// one word, so a thread's round trips overlap in the CPU instead of waiting on each other.
+/// `idle` and `hits` are separate words so that the fast path's stores to `idle` are
+/// constants: the only value carried from one get to the next is the hit count.
 struct Entry<T> {
     /// Null until the entry first keeps an object (it then holds a unit of the `max_idle`
     /// budget for good); after that, a pointer from `Box::into_raw`, owned only while `idle`.
