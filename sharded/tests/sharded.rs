@@ -9,7 +9,7 @@ fn shard_counts_round_up_to_powers_of_two() {
     for (asked, got) in [(0, 1), (1, 1), (3, 4), (8, 8), (9, 16)] {
         assert_eq!(Sharded::with_shards(asked, |_| ()).shard_count(), got);
     }
-    assert!(default_shards().is_power_of_two() && default_shards() >= 8);
+    assert!(default_shards().is_power_of_two() && default_shards() >= 16);
 }
 
 #[test]

@@ -63,6 +63,26 @@ impl Map for ShardedMap<u64, u64, RandomState> {
     }
 }
 
+/// A `ShardedMap` with 16 shards, the old default on two cores (8 per core): the row that shows
+/// what the default's 64 per core buys.
+struct SixteenShards(ShardedMap<u64, u64, RandomState>);
+
+impl Map for SixteenShards {
+    fn build() -> Self {
+        Self(ShardedMap::with_config(
+            16,
+            KEYS as usize,
+            RandomState::new(),
+        ))
+    }
+    fn get(&self, key: u64) -> Option<u64> {
+        self.0.get(&key)
+    }
+    fn insert(&self, key: u64, value: u64) {
+        self.0.insert(key, value);
+    }
+}
+
 impl Map for dashmap::DashMap<u64, u64, RandomState> {
     fn build() -> Self {
         dashmap::DashMap::with_capacity_and_hasher(KEYS as usize, RandomState::new())
@@ -219,6 +239,12 @@ fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Gro
         // Only at two threads: one thread shares nothing, and eight full maps (one per
         // oversubscribed thread) would no longer fit the caches that one shared map fits.
         if threads == 2 {
+            cases.push(map_case::<SixteenShards>(
+                "ShardedMap, 16 shards",
+                Role::Pattern,
+                threads,
+                write_percent,
+            ));
             cases.push(map_per_thread_case(threads, write_percent));
         }
     }
@@ -233,7 +259,8 @@ fn map_group(name: &'static str, about: &'static str, write_percent: u64) -> Gro
                 compares with Mutex<HashMap> (the first baseline). The floor gives each \
                 thread a full ShardedMap of its own (same keys, same work, nothing shared); \
                 'vs floor' compares with it (2 threads only; each map is as big as the shared \
-                one, so the floor pays more cache misses, never fewer).",
+                one, so the floor pays more cache misses, never fewer). 'ShardedMap, 16 \
+                shards' is the same map with 16 shards instead of the default (64 per core).",
         check_iters: CHECK_ITERS,
         cases,
     }
