@@ -3,7 +3,9 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash, RandomState};
 
 use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
+use hashbrown::hash_table::{Entry, OccupiedEntry};
+
+use crate::hint::TableHint;
 
 use crate::sharded::{Sharded, default_shards};
 
@@ -41,6 +43,8 @@ use crate::sharded::{Sharded, default_shards};
 /// ```
 pub struct ShardedMap<K, V, S = RandomState> {
     shards: Sharded<HashTable<(K, V)>, S>,
+    /// Per shard, where its table lies, for prefetching before the lock (see `hint.rs`).
+    hints: Box<[TableHint]>,
 }
 
 impl<K, V> ShardedMap<K, V> {
@@ -92,6 +96,7 @@ impl<K, V, S> ShardedMap<K, V, S> {
             shards: Sharded::with_shards_and_hasher(count, hasher, |_| {
                 HashTable::with_capacity(per_shard)
             }),
+            hints: (0..count).map(|_| TableHint::default()).collect(),
         }
     }
 
@@ -163,16 +168,34 @@ where
         move |(k, _)| k.borrow() == key
     }
 
+    /// `hash`'s shard, with the lines its table will read first already on their way.
+    #[inline]
+    fn shard_of(&self, hash: u64) -> usize {
+        let index = self.shards.index_of_hash(hash);
+        self.hints[index].prefetch::<(K, V)>(hash);
+        index
+    }
+
+    /// Records where shard `index`'s table lies after an insert (it may have grown).
+    #[inline]
+    fn inserted(&self, index: usize, entry: OccupiedEntry<'_, (K, V)>) {
+        let bucket = entry.bucket_index();
+        let at = std::ptr::from_ref(entry.get());
+        let buckets = entry.into_table().num_buckets();
+        self.hints[index].note(at, bucket, buckets);
+    }
+
     /// Inserts `value` under `key`, returning the value it replaced.
     #[inline]
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.shards.hash(&key);
-        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let index = self.shard_of(hash);
+        let mut table = self.shards.write_shard(index);
         let hasher = self.shards.hasher();
         match table.entry(hash, Self::eq(&key), |(k, _)| hasher.hash_one(k)) {
             Entry::Occupied(mut slot) => Some(std::mem::replace(&mut slot.get_mut().1, value)),
             Entry::Vacant(slot) => {
-                slot.insert((key, value));
+                self.inserted(index, slot.insert((key, value)));
                 None
             }
         }
@@ -197,7 +220,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.shards.hash(key);
-        let table = self.shards.read_shard(self.shards.index_of_hash(hash));
+        let table = self.shards.read_shard(self.shard_of(hash));
         table.find(hash, Self::eq(key)).map(|(_, v)| f(v))
     }
 
@@ -220,7 +243,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.shards.hash(key);
-        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let mut table = self.shards.write_shard(self.shard_of(hash));
         table.find_mut(hash, Self::eq(key)).map(|(_, v)| f(v))
     }
 
@@ -230,13 +253,12 @@ where
     #[inline]
     pub fn upsert(&self, key: K, make: impl FnOnce() -> V, modify: impl FnOnce(&mut V)) {
         let hash = self.shards.hash(&key);
-        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let index = self.shard_of(hash);
+        let mut table = self.shards.write_shard(index);
         let hasher = self.shards.hasher();
         match table.entry(hash, Self::eq(&key), |(k, _)| hasher.hash_one(k)) {
             Entry::Occupied(mut slot) => modify(&mut slot.get_mut().1),
-            Entry::Vacant(slot) => {
-                slot.insert((key, make()));
-            }
+            Entry::Vacant(slot) => self.inserted(index, slot.insert((key, make()))),
         }
     }
 
@@ -248,7 +270,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.shards.hash(key);
-        let mut table = self.shards.write_shard(self.shards.index_of_hash(hash));
+        let mut table = self.shards.write_shard(self.shard_of(hash));
         match table.find_entry(hash, Self::eq(key)) {
             Ok(slot) => Some(slot.remove().0.1),
             Err(_) => None,
@@ -283,5 +305,43 @@ impl<K: Hash + Eq, V, S: BuildHasher + Default> FromIterator<(K, V)> for Sharded
             map.insert(k, v);
         }
         map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prefetch hint must name the control bytes of each shard's current table: every
+    /// entry's bucket lies `index + 1` elements below them (hashbrown's layout), including after
+    /// the tables have grown many times and through `upsert` as well as `insert`.
+    #[test]
+    fn hints_follow_each_table_through_its_growth() {
+        let map: ShardedMap<u64, [u64; 3]> = ShardedMap::with_shards(4);
+        for k in 0..5_000u64 {
+            if k % 2 == 0 {
+                map.insert(k, [k; 3]);
+            } else {
+                map.upsert(k, || [k; 3], |_| unreachable!("each key once"));
+            }
+        }
+        let size = std::mem::size_of::<(u64, [u64; 3])>();
+        for index in 0..map.shard_count() {
+            let table = map.shards.read_shard(index);
+            assert!(table.len() > 1_000, "the keys spread over every shard");
+            let ctrl = map.hints[index].ctrl();
+            for (k, _) in table.iter() {
+                let hash = map.shards.hash(k);
+                let bucket = table
+                    .find_bucket_index(hash, |(x, _)| x == k)
+                    .expect("present");
+                let at = std::ptr::from_ref(table.get_bucket(bucket).expect("full"));
+                assert_eq!(
+                    at.cast::<u8>().wrapping_add((bucket + 1) * size),
+                    ctrl.cast_const(),
+                    "key {k} in shard {index}"
+                );
+            }
+        }
     }
 }
