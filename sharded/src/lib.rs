@@ -12,7 +12,10 @@
 //!   [`upsert`](ShardedMap::upsert)), so no lock outlives a call and code that does not call
 //!   the map from inside its own closures cannot deadlock, the trap dashmap users fall into by
 //!   holding a `Ref` while inserting. A key is hashed once: the hash picks the shard and then
-//!   the slot in that shard's `hashbrown` table.
+//!   the slot in that shard's `hashbrown` table, and before the shard is locked it names the
+//!   two lines of that table the lookup will read first, which the CPU is asked to prefetch.
+//!   Locking a shard waits whenever another core wrote its lock last; with the prefetch, the
+//!   table's own cache misses overlap that wait instead of following it (see Measured).
 //! - [`Sharded<T>`]: the tool underneath, for sharding any structure (an LRU, a `Vec`, a table
 //!   of counters): pick the shard for a key, lock it.
 //! - [`ShardedRwLock<T>`]: crossbeam's `ShardedLock` idea for read-mostly data: a reader locks
