@@ -116,6 +116,7 @@
 mod builder;
 mod guard;
 mod local;
+mod panic;
 mod pool;
 mod reset;
 mod resource;

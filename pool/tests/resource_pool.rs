@@ -312,3 +312,234 @@ fn dropping_the_pool_closes_idle_resources_and_stops_maintenance() {
         "no resources made after the pool closed"
     );
 }
+
+/// A connector whose every piece of user code can be told to panic.
+#[derive(Default)]
+struct Panicky {
+    live: Arc<AtomicUsize>,
+    panic_creates: AtomicUsize,
+    panic_is_valid: AtomicBool,
+    panic_recycle: AtomicBool,
+}
+
+struct PanickyConn {
+    live: Arc<AtomicUsize>,
+    panic_on_drop: bool,
+}
+
+impl Drop for PanickyConn {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        if self.panic_on_drop && !std::thread::panicking() {
+            panic!("a resource's Drop panics");
+        }
+    }
+}
+
+struct PanickyHandle(Arc<Panicky>);
+
+impl Manage for PanickyHandle {
+    type Resource = PanickyConn;
+    type Error = Refused;
+
+    fn create(&self) -> Result<PanickyConn, Refused> {
+        let p = &*self.0;
+        if p.panic_creates
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            panic!("create panics");
+        }
+        p.live.fetch_add(1, Ordering::SeqCst);
+        Ok(PanickyConn {
+            live: Arc::clone(&p.live),
+            panic_on_drop: false,
+        })
+    }
+
+    fn is_valid(&self, _: &mut PanickyConn) -> bool {
+        assert!(
+            !self.0.panic_is_valid.load(Ordering::SeqCst),
+            "is_valid panics"
+        );
+        true
+    }
+
+    fn recycle(&self, _: &mut PanickyConn) -> bool {
+        assert!(
+            !self.0.panic_recycle.load(Ordering::SeqCst),
+            "recycle panics"
+        );
+        true
+    }
+}
+
+fn panicky_pool(max_size: usize) -> (Arc<Panicky>, ResourcePool<PanickyHandle>) {
+    let p = Arc::new(Panicky::default());
+    let pool = ResourcePool::builder(PanickyHandle(Arc::clone(&p)))
+        .max_size(max_size)
+        .timeout(Duration::from_millis(200))
+        .build();
+    (p, pool)
+}
+
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+}
+
+#[test]
+fn a_panicking_recycle_frees_its_slot() {
+    let (p, pool) = panicky_pool(1);
+    for _ in 0..3 {
+        let lease = pool.checkout().unwrap();
+        p.panic_recycle.store(true, Ordering::SeqCst);
+        assert!(
+            quietly(|| drop(lease)).is_err(),
+            "recycle's panic reaches the caller"
+        );
+        p.panic_recycle.store(false, Ordering::SeqCst);
+        assert_eq!(p.live.load(Ordering::SeqCst), 0, "the resource was dropped");
+        // Before the fix the only slot stayed taken and this timed out.
+        assert!(pool.checkout().is_ok(), "{:?}", pool.stats());
+    }
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.in_use, stats.idle, stats.broken),
+        (0, 1, 3),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_panicking_is_valid_frees_its_slot() {
+    let (p, pool) = panicky_pool(1);
+    drop(pool.checkout().unwrap());
+    p.panic_is_valid.store(true, Ordering::SeqCst);
+    assert!(quietly(|| pool.checkout()).is_err());
+    assert!(
+        quietly(|| pool.try_checkout()).is_ok(),
+        "nothing idle left to validate"
+    );
+    p.panic_is_valid.store(false, Ordering::SeqCst);
+    assert_eq!(p.live.load(Ordering::SeqCst), 0);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.in_use, stats.idle, stats.broken),
+        (0, 0, 1),
+        "{stats:?}"
+    );
+    assert!(pool.checkout().is_ok(), "{:?}", pool.stats());
+}
+
+#[test]
+fn a_panicking_drop_of_a_resource_frees_its_slot() {
+    let (p, pool) = panicky_pool(1);
+    let mut lease = pool.checkout().unwrap();
+    lease.panic_on_drop = true;
+    lease.mark_broken();
+    assert!(quietly(|| drop(lease)).is_err());
+    assert_eq!(p.live.load(Ordering::SeqCst), 0);
+    assert!(pool.checkout().is_ok(), "{:?}", pool.stats());
+    // Cleared and expired resources too.
+    let mut lease = pool.checkout().unwrap();
+    lease.panic_on_drop = true;
+    drop(lease);
+    assert_eq!(pool.stats().idle, 1);
+    assert!(quietly(|| pool.clear()).is_err());
+    let stats = pool.stats();
+    assert_eq!((stats.in_use, stats.idle), (0, 0), "{stats:?}");
+    assert!(pool.checkout().is_ok());
+}
+
+#[test]
+fn a_panicking_create_frees_its_slot_and_counts_as_an_error() {
+    let (p, pool) = panicky_pool(1);
+    p.panic_creates.store(2, Ordering::SeqCst);
+    assert!(quietly(|| pool.checkout()).is_err());
+    assert!(quietly(|| pool.checkout()).is_err());
+    assert!(pool.checkout().is_ok());
+    assert_eq!(pool.stats().create_errors, 2);
+}
+
+#[test]
+fn the_maintenance_thread_survives_panics_in_user_code() {
+    let p = Arc::new(Panicky {
+        panic_creates: AtomicUsize::new(3),
+        ..Panicky::default()
+    });
+    let pool = ResourcePool::builder(PanickyHandle(Arc::clone(&p)))
+        .max_size(2)
+        .min_idle(2)
+        .idle_timeout(Duration::from_millis(4))
+        .build();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Each of the first three rounds dies in `create`; later rounds must still top up.
+    while pool.stats().maintenance_panics < 3 || pool.stats().idle < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "maintenance stopped: {:?}",
+            pool.stats()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(pool.stats().create_errors, 3);
+}
+
+/// The pool the expiring resources below look at from their `Drop`.
+static SEEN_FROM_DROP: std::sync::OnceLock<ResourcePool<LooksBack>> = std::sync::OnceLock::new();
+
+struct LooksBack;
+
+/// A resource whose `Drop` reads the pool's stats, which takes the pool's lock: under the
+/// lock that deadlocks (or panics), so it proves `Drop` runs without it.
+struct Peeker;
+
+impl Drop for Peeker {
+    fn drop(&mut self) {
+        if let Some(pool) = SEEN_FROM_DROP.get() {
+            let _ = pool.stats();
+        }
+    }
+}
+
+impl Manage for LooksBack {
+    type Resource = Peeker;
+    type Error = Refused;
+
+    fn create(&self) -> Result<Peeker, Refused> {
+        Ok(Peeker)
+    }
+
+    fn is_valid(&self, _: &mut Peeker) -> bool {
+        true
+    }
+}
+
+#[test]
+fn expired_resources_are_dropped_without_the_lock() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let pool = SEEN_FROM_DROP.get_or_init(|| {
+            ResourcePool::builder(LooksBack)
+                .max_size(2)
+                .max_lifetime(Duration::from_millis(30))
+                .timeout(Duration::from_secs(5))
+                .build()
+        });
+        // A checkout just after the lifetime ends finds the resources expired before the
+        // maintenance thread (every 7.5 ms) does, in most rounds.
+        for _ in 0..20 {
+            let (a, b) = (pool.checkout().unwrap(), pool.checkout().unwrap());
+            drop((a, b));
+            std::thread::sleep(Duration::from_millis(31));
+            drop(pool.checkout().unwrap());
+        }
+        drop(pool.try_checkout());
+        pool.clear();
+        done_tx.send(pool.stats()).unwrap();
+    });
+    let stats = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a resource's Drop ran under the pool's lock (deadlock)");
+    assert!(stats.closed >= 2, "{stats:?}");
+}

@@ -252,3 +252,140 @@ fn builder_sets_names_and_stack_size() {
         assert_eq!(byte, 1);
     }
 }
+
+/// A panic payload whose `Drop` panics again, with another `Bomb`.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        std::panic::panic_any(Bomb);
+    }
+}
+
+/// Runs `f` on its own thread and fails the test if it does not end within `secs`.
+fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .expect("hung (or the thread died)")
+}
+
+#[test]
+fn payloads_that_panic_when_dropped_lose_no_worker() {
+    let (executed, panicked) = within(30, || {
+        let pool = WorkerPool::new(2, 8);
+        // More than the 16 payloads kept: the rest are dropped by the pool, and each drop
+        // panics again.
+        for _ in 0..40 {
+            pool.execute(|| std::panic::panic_any(Bomb));
+        }
+        let ran = Arc::new(AtomicUsize::new(0));
+        let ran2 = Arc::clone(&ran);
+        pool.execute(move || {
+            ran2.fetch_add(1, Ordering::SeqCst);
+        });
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.join())) {
+            // The first Bomb, re-raised: forget it, as its drop would panic here.
+            Err(payload) => std::mem::forget(payload),
+            Ok(()) => panic!("join did not re-raise the jobs' panic"),
+        }
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        // The workers are alive: more jobs run.
+        let ran2 = Arc::clone(&ran);
+        pool.execute(move || {
+            ran2.fetch_add(1, Ordering::SeqCst);
+        });
+        pool.join();
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+        let stats = pool.stats();
+        (stats.executed, stats.panicked)
+    });
+    assert_eq!((executed, panicked), (42, 40));
+}
+
+#[test]
+fn a_scope_waits_for_every_job_when_payloads_panic_when_dropped() {
+    let finished = within(30, || {
+        let pool = WorkerPool::new(2, 4);
+        let mut done = [false; 40];
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.scope(|s| {
+                for (i, slot) in done.iter_mut().enumerate() {
+                    s.execute(move || {
+                        std::thread::sleep(Duration::from_micros(200));
+                        *slot = true;
+                        if i % 2 == 0 {
+                            std::panic::panic_any(Bomb);
+                        }
+                    });
+                }
+            });
+        }));
+        match outcome {
+            Err(payload) => std::mem::forget(payload),
+            Ok(()) => panic!("the scope did not re-raise the jobs' panic"),
+        }
+        done.iter().filter(|&&d| d).count()
+    });
+    assert_eq!(finished, 40, "the scope returned before its jobs finished");
+}
+
+#[test]
+fn join_from_inside_a_job_panics_with_a_clear_message() {
+    let message = within(30, || {
+        let pool = Arc::new(WorkerPool::new(2, 8));
+        let (tx, rx) = mpsc::channel();
+        let inner = Arc::clone(&pool);
+        pool.execute(move || {
+            let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.join()))
+                .expect_err("join inside a job must not wait for itself");
+            let message = err
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| err.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            tx.send(message).unwrap();
+        });
+        let message = rx.recv().unwrap();
+        pool.join(); // from outside, it works
+        message
+    });
+    assert!(
+        message.contains("from inside one of the pool's own jobs"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_last_handle_dropped_inside_a_job_stops_the_pool_cleanly() {
+    let ran = within(30, || {
+        let pool = Arc::new(WorkerPool::new(2, 64));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        {
+            let (pool2, ran2) = (Arc::clone(&pool), Arc::clone(&ran));
+            pool.execute(move || {
+                rx.recv().unwrap(); // wait until the test has let go of its handle
+                ran2.fetch_add(1, Ordering::SeqCst);
+                drop(pool2); // the last handle: the pool drops on its own worker
+            });
+        }
+        for _ in 0..20 {
+            let ran2 = Arc::clone(&ran);
+            pool.execute(move || {
+                ran2.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        drop(pool);
+        tx.send(()).unwrap();
+        // Every queued job still runs; nothing panics with "Resource deadlock avoided".
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while ran.load(Ordering::SeqCst) < 21 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        ran.load(Ordering::SeqCst)
+    });
+    assert_eq!(ran, 21);
+}

@@ -7,12 +7,14 @@ mod stats;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 pub use error::CheckoutError;
 pub use lease::Lease;
 pub use stats::ResourceStats;
 
+use crate::panic::drop_payload;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, Weak};
 
 /// The user's connector: makes resources, checks them, cleans them for reuse.
@@ -89,8 +91,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// The pool is a handle: clones share it, and it is `Send + Sync`.
 ///
-/// Locking: one mutex, held only to move a resource in or out of the idle list; `create`,
-/// `is_valid` and `recycle` run without it.
+/// Locking: one mutex, held only to move a resource in or out of the idle list; no user code
+/// runs under it (`create`, `is_valid`, `recycle` and a resource's `Drop` run without it).
+///
+/// Panics: user code may panic anywhere (`create`, `is_valid`, `recycle`, a resource's
+/// `Drop`, the holder of a lease): the panic reaches the caller, the resource it concerned is
+/// dropped, and its slot is freed, so the pool never shrinks below `max_size`. In the
+/// maintenance thread such a panic is counted in
+/// [`maintenance_panics`](ResourceStats::maintenance_panics) and the thread goes on.
 ///
 /// # Examples
 /// ```
@@ -252,8 +260,17 @@ impl<M: Manage> ResourcePoolBuilder<M> {
 fn maintain<M: Manage>(weak: &Weak<Shared<M>>, period: Duration) {
     loop {
         let Some(shared) = weak.upgrade() else { return };
-        shared.reap();
-        shared.top_up();
+        // User code runs here (`create`, `recycle`, a resource's `Drop`): a panic in it is
+        // counted (a panicking `create` as a `create_errors`, its slot freed by the guard) and
+        // the thread goes on with the next round instead of dying silently.
+        let round = catch_unwind(AssertUnwindSafe(|| {
+            shared.reap();
+            shared.top_up();
+        }));
+        if let Err(payload) = round {
+            shared.lock().stats.maintenance_panics += 1;
+            drop_payload(payload);
+        }
         let state = shared.lock();
         if state.shutdown {
             return;
@@ -306,11 +323,13 @@ impl<M: Manage> ResourcePool<M> {
         let deadline = start.checked_add(timeout);
         let mut waited = false;
         let mut state = self.shared.lock();
+        let mut expired = Vec::new();
         loop {
-            if let Some(idle) = self.shared.pop_live(&mut state) {
+            if let Some(idle) = self.shared.pop_live(&mut state, &mut expired) {
                 // Counted here, under the lock already held; taken back if it fails validation.
                 state.stats.reused += 1;
                 drop(state);
+                self.shared.retire(std::mem::take(&mut expired));
                 match self.shared.validate(idle) {
                     Some(lease) => return Ok(self.finish(lease, start, waited)),
                     None => {
@@ -318,6 +337,14 @@ impl<M: Manage> ResourcePool<M> {
                         continue;
                     }
                 }
+            }
+            if !expired.is_empty() {
+                // Their slots are still counted: free them (running their `Drop`) without the
+                // lock, then look again.
+                drop(state);
+                self.shared.retire(std::mem::take(&mut expired));
+                state = self.shared.lock();
+                continue;
             }
             if state.live < self.shared.config.max_size {
                 state.live += 1;
@@ -347,14 +374,18 @@ impl<M: Manage> ResourcePool<M> {
     /// An idle, valid resource if there is one; never waits and never creates.
     #[must_use]
     pub fn try_checkout(&self) -> Option<Lease<M>> {
+        let mut expired = Vec::new();
         loop {
             let idle = {
                 let mut state = self.shared.lock();
-                let idle = self.shared.pop_live(&mut state)?;
-                state.stats.reused += 1;
+                let idle = self.shared.pop_live(&mut state, &mut expired);
+                if idle.is_some() {
+                    state.stats.reused += 1;
+                }
                 idle
             };
-            if let Some(lease) = self.shared.validate(idle) {
+            self.shared.retire(std::mem::take(&mut expired));
+            if let Some(lease) = self.shared.validate(idle?) {
                 return Some(lease);
             }
         }
@@ -387,15 +418,8 @@ impl<M: Manage> ResourcePool<M> {
     /// Drops every idle resource (leased ones return as usual), e.g. after the server behind
     /// them restarted.
     pub fn clear(&self) {
-        let idle: Vec<_> = {
-            let mut state = self.shared.lock();
-            let idle: Vec<_> = state.idle.drain(..).collect();
-            state.live -= idle.len();
-            state.stats.closed += idle.len() as u64;
-            idle
-        };
-        drop(idle);
-        self.shared.available.notify_all();
+        let idle: Vec<_> = self.shared.lock().idle.drain(..).collect();
+        self.shared.retire(idle);
     }
 }
 
@@ -407,18 +431,20 @@ impl<M: Manage> Shared<M> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The most recently returned idle resource that has not expired (expired ones are
-    /// dropped on the way, after the lock is released).
-    fn pop_live(&self, state: &mut State<M::Resource>) -> Option<Idle<M::Resource>> {
+    /// The most recently returned idle resource that has not expired. Expired ones are moved
+    /// to `expired`, still counted in `live`: the caller frees them with [`retire`] after
+    /// releasing the lock, so no resource's `Drop` runs under it.
+    ///
+    /// [`retire`]: Self::retire
+    fn pop_live(
+        &self,
+        state: &mut State<M::Resource>,
+        expired: &mut Vec<Idle<M::Resource>>,
+    ) -> Option<Idle<M::Resource>> {
         let now = Instant::now();
         while let Some(idle) = state.idle.pop_back() {
             if self.config.expired(&idle, now) {
-                state.live -= 1;
-                state.stats.closed += 1;
-                // Dropped under the lock: a resource's drop (closing a socket) is quick and
-                // must not be delayed past the slot's release.
-                drop(idle);
-                self.available.notify_one();
+                expired.push(idle);
                 continue;
             }
             return Some(idle);
@@ -426,88 +452,104 @@ impl<M: Manage> Shared<M> {
         None
     }
 
-    /// Runs the health check; an invalid resource is dropped and its slot freed.
-    fn validate(self: &Arc<Self>, mut idle: Idle<M::Resource>) -> Option<Lease<M>> {
+    /// Drops resources taken out of the idle list (expired or cleared) without the lock, then
+    /// frees their slots, even if a resource's `Drop` panics.
+    fn retire(&self, resources: Vec<Idle<M::Resource>>) {
+        if resources.is_empty() {
+            return;
+        }
+        let slots = SlotGuard {
+            shared: self,
+            slots: resources.len(),
+            account: |stats, n| stats.closed += n as u64,
+        };
+        drop(resources);
+        drop(slots);
+    }
+
+    /// Runs the health check; an invalid resource is dropped and its slot freed, also when
+    /// `is_valid` or the resource's `Drop` panics.
+    fn validate(self: &Arc<Self>, idle: Idle<M::Resource>) -> Option<Lease<M>> {
+        let slot = SlotGuard {
+            shared: &**self,
+            slots: 1,
+            account: |stats, _| {
+                stats.reused -= 1;
+                stats.broken += 1;
+            },
+        };
+        // Declared after `slot`: on unwind the resource is dropped before the slot is freed.
+        let mut idle = idle;
         if self.manager.is_valid(&mut idle.resource) {
+            slot.disarm();
             return Some(Lease::new(Arc::clone(self), idle.resource, idle.created));
         }
         drop(idle);
-        let mut state = self.lock();
-        state.live -= 1;
-        state.stats.reused -= 1;
-        state.stats.broken += 1;
-        drop(state);
-        self.available.notify_one();
+        drop(slot);
         None
     }
 
-    /// Makes a resource in a slot already counted in `live`; frees the slot on failure.
+    /// Makes a resource in a slot already counted in `live`; frees the slot if `create` fails
+    /// or panics.
     fn create(self: &Arc<Self>) -> Result<Lease<M>, CheckoutError<M::Error>> {
-        /// Frees the slot if `create` fails or panics.
-        struct Slot<'a, M: Manage>(&'a Shared<M>, bool);
-        impl<M: Manage> Drop for Slot<'_, M> {
-            fn drop(&mut self) {
-                if !self.1 {
-                    let mut state = self.0.lock();
-                    state.live -= 1;
-                    state.stats.create_errors += 1;
-                    drop(state);
-                    self.0.available.notify_one();
-                }
-            }
-        }
-        let mut slot = Slot(self, false);
+        let slot = SlotGuard {
+            shared: &**self,
+            slots: 1,
+            account: |stats, _| stats.create_errors += 1,
+        };
         let resource = self.manager.create().map_err(CheckoutError::Create)?;
-        slot.1 = true;
+        slot.disarm();
         self.lock().stats.created += 1;
         Ok(Lease::new(Arc::clone(self), resource, Instant::now()))
     }
 
-    /// Takes a resource back from a lease (or drops it when broken or not recyclable).
-    pub(crate) fn give_back(&self, mut resource: M::Resource, created: Instant, broken: bool) {
+    /// Takes a resource back from a lease (or drops it when broken or not recyclable). The slot
+    /// is freed even if `recycle` or the resource's `Drop` panics (counted as broken).
+    pub(crate) fn give_back(&self, resource: M::Resource, created: Instant, broken: bool) {
+        let mut slot = SlotGuard {
+            shared: self,
+            slots: 1,
+            account: |stats, _| stats.broken += 1,
+        };
+        // Declared after `slot`: on unwind the resource is dropped before the slot is freed.
+        let mut resource = resource;
         let keep = !broken && self.manager.recycle(&mut resource);
-        let mut state = self.lock();
+        let returned = Instant::now();
         let idle = Idle {
             resource,
             created,
-            returned: Instant::now(),
+            returned,
         };
-        if keep && !state.shutdown && !self.config.expired(&idle, idle.returned) {
+        let mut state = self.lock();
+        if keep && !state.shutdown && !self.config.expired(&idle, returned) {
             state.idle.push_back(idle);
-        } else {
-            state.live -= 1;
-            if keep {
-                state.stats.closed += 1;
-            } else {
-                state.stats.broken += 1;
-            }
             drop(state);
-            drop(idle);
+            slot.disarm();
             self.available.notify_one();
             return;
         }
         drop(state);
-        self.available.notify_one();
+        if keep {
+            slot.account = |stats, _| stats.closed += 1;
+        }
+        // The resource's `Drop` runs without the lock; then the guard frees the slot.
+        drop(idle);
+        drop(slot);
     }
 
-    /// Drops expired idle resources.
+    /// Drops expired idle resources (without the lock).
     fn reap(&self) {
         let now = Instant::now();
-        let expired: VecDeque<_> = {
+        let expired: Vec<_> = {
             let mut state = self.lock();
             let (keep, expired): (VecDeque<_>, VecDeque<_>) = state
                 .idle
                 .drain(..)
                 .partition(|idle| !self.config.expired(idle, now));
             state.idle = keep;
-            state.live -= expired.len();
-            state.stats.closed += expired.len() as u64;
-            expired
+            Vec::from(expired)
         };
-        if !expired.is_empty() {
-            drop(expired);
-            self.available.notify_all();
-        }
+        self.retire(expired);
     }
 
     /// Makes resources until `min_idle` are idle or `max_size` are live; stops at the first
@@ -532,6 +574,36 @@ impl<M: Manage> Shared<M> {
     }
 }
 
+/// Frees `slots` counted in `live` when dropped, unless disarmed, and records why with
+/// `account`: the one place a slot comes back, so that user code (`create`, `is_valid`,
+/// `recycle`, a resource's `Drop`) that panics cannot lose one.
+struct SlotGuard<'a, M: Manage> {
+    shared: &'a Shared<M>,
+    slots: usize,
+    account: fn(&mut ResourceStats, usize),
+}
+
+impl<M: Manage> SlotGuard<'_, M> {
+    /// The slot stays taken: its resource lives on (leased or idle).
+    fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl<M: Manage> Drop for SlotGuard<'_, M> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.live -= self.slots;
+        (self.account)(&mut state.stats, self.slots);
+        drop(state);
+        if self.slots == 1 {
+            self.shared.available.notify_one();
+        } else {
+            self.shared.available.notify_all();
+        }
+    }
+}
+
 impl Config {
     fn expired<R>(&self, idle: &Idle<R>, now: Instant) -> bool {
         self.max_lifetime
@@ -550,12 +622,10 @@ impl<M: Manage> Drop for ResourcePool<M> {
             let idle: Vec<_> = {
                 let mut state = self.shared.lock();
                 state.shutdown = true;
-                let idle: Vec<_> = state.idle.drain(..).collect();
-                state.live -= idle.len();
-                idle
+                state.idle.drain(..).collect()
             };
-            drop(idle);
             self.shared.maintenance.notify_all();
+            self.shared.retire(idle);
         }
     }
 }

@@ -13,7 +13,7 @@ pub struct ResourceStats {
     pub created: u64,
     /// Checkouts served with an idle resource.
     pub reused: u64,
-    /// Calls to `create` that failed.
+    /// Calls to `create` that failed (returned an error or panicked).
     pub create_errors: u64,
     /// Checkouts that had to wait for a resource.
     pub waits: u64,
@@ -24,6 +24,9 @@ pub struct ResourceStats {
     /// Resources dropped as broken: marked so by their lease, failed `is_valid`, or refused
     /// by `recycle`.
     pub broken: u64,
+    /// Rounds of the maintenance thread cut short by a panic in user code (a `create` or a
+    /// resource's `Drop`); the thread goes on with the next round.
+    pub maintenance_panics: u64,
     /// Resources retired by `max_lifetime`, `idle_timeout` or [`clear`](crate::ResourcePool::clear).
     pub closed: u64,
 }

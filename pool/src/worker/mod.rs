@@ -5,6 +5,7 @@ mod permits;
 mod scope;
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::thread::JoinHandle;
@@ -14,6 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 pub use error::TryExecuteError;
 pub use scope::Scope;
 
+use crate::panic::drop_payload;
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use permits::Permits;
 
@@ -177,10 +179,20 @@ impl WorkerPoolBuilder {
     }
 }
 
+thread_local! {
+    /// The address of the pool whose job this thread runs right now (0 when none): lets
+    /// `join` see that it was called from inside one of the pool's own jobs.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
 impl Inner {
-    /// Runs a job taken from the queue, catching its panic and accounting for it.
+    /// Runs a job taken from the queue, catching its panic and accounting for it. Nothing the
+    /// job does escapes: the bookkeeping is in drop guards and a panic payload is dropped
+    /// under `catch_unwind` (its own `Drop` may panic too).
     fn run(&self, job: Job) {
         self.permits.release();
+        let _finished = Finished(self);
+        let _running = Running::enter(self);
         if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
             self.panicked.fetch_add(1, Ordering::Relaxed);
             let mut panics = self
@@ -189,17 +201,16 @@ impl Inner {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if panics.len() < KEPT_PANICS {
                 panics.push(payload);
+            } else {
+                drop(panics);
+                drop_payload(payload);
             }
         }
-        self.executed.fetch_add(1, Ordering::Relaxed);
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Take the lock so that a `join` between its check and its wait cannot miss this.
-            let _idle = self
-                .idle_lock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            self.idle.notify_all();
-        }
+    }
+
+    /// Whether the calling thread is running one of this pool's jobs right now.
+    fn running_here(&self) -> bool {
+        RUNNING.with(Cell::get) == std::ptr::from_ref(self) as usize
     }
 
     /// Runs one queued job on the calling thread, if there is one.
@@ -211,6 +222,40 @@ impl Inner {
             }
             Err(_) => false,
         }
+    }
+}
+
+/// Counts a job as finished when dropped, whatever happened inside it.
+struct Finished<'a>(&'a Inner);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let inner = self.0;
+        inner.executed.fetch_add(1, Ordering::Relaxed);
+        if inner.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Take the lock so that a `join` between its check and its wait cannot miss this.
+            let _idle = inner
+                .idle_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            inner.idle.notify_all();
+        }
+    }
+}
+
+/// Marks the thread as running a job of one pool, restoring the previous mark when dropped
+/// (a job may run another pool's jobs, or help its own scope).
+struct Running(usize);
+
+impl Running {
+    fn enter(inner: &Inner) -> Self {
+        Self(RUNNING.replace(std::ptr::from_ref(inner) as usize))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.set(self.0);
     }
 }
 
@@ -272,28 +317,31 @@ impl WorkerPool {
 
     /// Waits until the queue is empty and no job is running; then, if a job panicked since
     /// the last `join` or [`take_panics`](Self::take_panics), re-raises the first such panic
-    /// on this thread. Jobs queued concurrently by other threads are waited for too.
+    /// on this thread (the other kept payloads are dropped). Jobs queued concurrently by other
+    /// threads are waited for too.
+    ///
+    /// # Panics
+    /// Re-raises a job's panic, as above. Panics at once, with a message saying so, when
+    /// called from inside one of this pool's own jobs: that job is pending itself, so the wait
+    /// could never end. A job that must wait for other jobs uses [`scope`](Self::scope).
     pub fn join(&self) {
+        assert!(
+            !self.inner.running_here(),
+            "WorkerPool::join called from inside one of the pool's own jobs: it would wait for \
+             itself forever (use WorkerPool::scope to wait for jobs from a job)"
+        );
         self.wait_idle();
-        let first = {
-            let mut panics = self
+        let panics = std::mem::take(
+            &mut *self
                 .inner
                 .panics
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if panics.is_empty() {
-                None
-            } else {
-                Some(panics.swap_remove(0))
-            }
-        };
-        if let Some(payload) = first {
-            self.inner
-                .panics
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clear();
-            resume_unwind(payload);
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut panics = panics.into_iter();
+        if let Some(first) = panics.next() {
+            panics.for_each(drop_payload);
+            resume_unwind(first);
         }
     }
 
@@ -364,10 +412,16 @@ impl WorkerPool {
 
 impl Drop for WorkerPool {
     /// Runs the jobs already queued, then stops and joins the workers. Panics of jobs are not
-    /// re-raised here (take them with `take_panics` first).
+    /// re-raised here (take them with `take_panics` first). Dropped from inside one of its own
+    /// jobs (the job held the last handle), it joins every other worker and leaves the one
+    /// running that job to finish the queue and exit by itself.
     fn drop(&mut self) {
         drop(self.sender.take());
+        let me = std::thread::current().id();
         for worker in self.workers.drain(..) {
+            if worker.thread().id() == me {
+                continue; // joining ourselves would deadlock; this thread exits after the job
+            }
             // Jobs' panics are caught, so a worker only ends by returning.
             let _ = worker.join();
         }

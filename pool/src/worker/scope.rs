@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use super::{Job, WorkerPool};
+use crate::panic::{AbortOnUnwind, drop_payload};
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// Jobs of one [`WorkerPool::scope`] call; they may borrow from outside the scope.
@@ -32,30 +33,33 @@ impl<'scope> Scope<'scope, '_> {
         self.state.pending.fetch_add(1, Ordering::Relaxed);
         let state = Arc::clone(&self.state);
         let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(move || {
+            // Counts the job as done on every path, after the closure and its captures are gone.
+            let done = Done(state);
             if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
-                let mut first = state
+                let mut first = done
+                    .0
                     .panic
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                first.get_or_insert(payload);
-            }
-            if state.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-                let _lock = state
-                    .lock
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                state.done.notify_all();
+                if first.is_none() {
+                    *first = Some(payload);
+                } else {
+                    drop(first);
+                    drop_payload(payload); // its `Drop` may panic: never past `done`
+                }
             }
         });
         // The job may borrow data that lives for 'scope, but the pool's queue wants 'static
         // jobs. Extending the lifetime is sound because the job is run (or dropped) before
         // 'scope ends: `run` below does not return, and does not unwind, before every job of
-        // this scope has finished, since (1) each job decrements `pending` as its last act,
-        // after the user's closure and its captures are gone (the closure is consumed by the
-        // call, or dropped by the unwind that `catch_unwind` stops); (2) `run` waits for
-        // `pending` to reach zero on every path, including when the scope's closure panics;
-        // and (3) the pool outlives the scope (`&'scope WorkerPool`), so a queued job is
-        // always run by a worker or by a waiting thread, never dropped unrun.
+        // this scope has finished, since (1) each job decrements `pending` as its last act, in
+        // the drop guard `Done`, after the user's closure and its captures are gone (consumed
+        // by the call, or dropped by the unwind that `catch_unwind` stops), on every path,
+        // panic payloads that panic when dropped included; (2) `run` waits for `pending` to
+        // reach zero on every path, including when the scope's closure panics, and aborts the
+        // process if anything unwinds out of that wait (`AbortOnUnwind`); and (3) the pool
+        // outlives the scope (`&'scope WorkerPool`), so a queued job is always run by a worker
+        // or by a waiting thread, never dropped unrun.
         // SAFETY: by (1)-(3) above, nothing the job borrows is used after 'scope ends.
         let job: Job =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
@@ -82,7 +86,11 @@ where
         _env: PhantomData,
     };
     let result = catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    // Jobs may still run and borrow the caller's stack: leaving this frame by unwinding before
+    // they are done would be unsound, so an unwind out of the wait aborts instead.
+    let guard = AbortOnUnwind("a worker pool scope's wait unwound while its jobs still ran");
     wait(pool, &scope.state);
+    guard.disarm();
     let job_panic = scope
         .state
         .panic
@@ -90,8 +98,30 @@ where
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take();
     match (result, job_panic) {
-        (Err(payload), _) | (Ok(_), Some(payload)) => resume_unwind(payload),
+        (Err(payload), job_panic) => {
+            if let Some(job_panic) = job_panic {
+                drop_payload(job_panic);
+            }
+            resume_unwind(payload)
+        }
+        (Ok(_), Some(payload)) => resume_unwind(payload),
         (Ok(value), None) => value,
+    }
+}
+
+/// Marks one job of a scope as done when dropped: the scope's wait ends at zero.
+struct Done(Arc<State>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if self.0.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _lock = self
+                .0
+                .lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.0.done.notify_all();
+        }
     }
 }
 
