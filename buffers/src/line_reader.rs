@@ -9,13 +9,17 @@ const INITIAL_CAPACITY: usize = 64 << 10;
 ///
 /// [`next_line`](Self::next_line) returns each line without its `\n` or `\r\n`, borrowed from
 /// the reader's buffer until the next call; a last line without a newline is returned too.
-/// Newlines are found with `memchr`, and each byte is scanned once.
+/// Line endings are those of [`BufRead::lines`](std::io::BufRead::lines): a `\r` is removed
+/// only right before a `\n`, so a last line `"abc\r"` with no newline after it is returned
+/// as `"abc\r"`. Newlines are found with `memchr`, and each byte is scanned once.
 ///
-/// Limits: a line longer than [`max_line_len`](Self::max_line_len) (default 4 MiB) is an
-/// `InvalidData` error naming its line number, and the reader skips the rest of that line and
-/// goes on with the next, so one bad line costs at most `max_line_len` bytes of memory, never
-/// an out-of-memory. `Interrupted` reads are retried; other read errors are returned and the
-/// next call reads again.
+/// Limits: a line longer than [`max_line_len`](Self::max_line_len) (default 4 MiB, counted
+/// without the line ending, exactly the bytes `next_line` would return) is an `InvalidData`
+/// error carrying a [`LineTooLong`] (match it with [`LineTooLong::from_io`]); the reader
+/// skips the rest of that line and goes on with the next, so one bad line costs at most
+/// `max_line_len` bytes of memory, never an out-of-memory. `usize::MAX` means no limit.
+/// `Interrupted` reads are retried; other read errors are returned and the next call reads
+/// again.
 ///
 /// # Examples
 /// ```
@@ -89,16 +93,11 @@ impl<R: Read> LineReader<R> {
     /// [`max_line_len`](Self::max_line_len) (the reader then skips to the next line).
     #[inline]
     pub fn next_line(&mut self) -> Option<io::Result<&[u8]>> {
-        let (from, to) = match self.find_line() {
-            Ok(Some(range)) => range,
-            Ok(None) => return None,
-            Err(e) => return Some(Err(e)),
-        };
-        let mut line = &self.buf[from..to];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
+        match self.find_line() {
+            Ok(Some((from, to))) => Some(Ok(&self.buf[from..to])),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         }
-        Some(Ok(line))
     }
 
     /// The next line as UTF-8.
@@ -124,7 +123,7 @@ impl<R: Read> LineReader<R> {
         self.inner
     }
 
-    /// Finds the next line's range in `buf` (newline excluded), reading as needed.
+    /// Finds the next line's range in `buf` (its `\n` or `\r\n` excluded), reading as needed.
     fn find_line(&mut self) -> io::Result<Option<(usize, usize)>> {
         loop {
             let search_from = self.start + self.scanned;
@@ -138,14 +137,13 @@ impl<R: Read> LineReader<R> {
                     continue;
                 }
                 self.line += 1;
-                let len =
-                    newline - from - usize::from(newline > from && self.buf[newline - 1] == b'\r');
-                if len > self.max_line_len {
+                let to = newline - usize::from(newline > from && self.buf[newline - 1] == b'\r');
+                if to - from > self.max_line_len {
                     // Found within the buffer but over the limit (the buffer can hold more than
                     // the limit when it started larger).
                     return Err(self.too_long());
                 }
-                return Ok(Some((from, newline)));
+                return Ok(Some((from, to)));
             }
             self.scanned = self.end - self.start;
             if self.eof {
@@ -163,8 +161,9 @@ impl<R: Read> LineReader<R> {
                 }
                 return Ok(Some((from, to)));
             }
-            // +1: a line of exactly `max_line_len` may end in `\r` before its `\n`.
-            if self.end - self.start > self.max_line_len + 1 {
+            // +1: a line of exactly `max_line_len` may end in `\r` before its `\n` (saturating:
+            // `usize::MAX` is "no limit").
+            if self.end - self.start > self.max_line_len.saturating_add(1) {
                 if self.skipping {
                     self.start = self.end; // keep discarding
                     self.scanned = 0;
@@ -214,13 +213,55 @@ impl<R: Read> LineReader<R> {
     fn too_long(&self) -> io::Error {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!(
-                "line {} is longer than the limit of {} bytes",
-                self.line, self.max_line_len
-            ),
+            LineTooLong {
+                line: self.line,
+                limit: self.max_line_len,
+            },
         )
     }
 }
+
+/// The error inside the `InvalidData` [`io::Error`] that [`LineReader`] returns for a line
+/// over its limit: which line, and the limit it broke.
+///
+/// # Examples
+/// ```
+/// use perfkit_buffers::{LineReader, LineTooLong};
+///
+/// let mut lines = LineReader::new(&b"ok\nmuch too long\nok\n"[..]).max_line_len(4);
+/// assert!(lines.next_line().unwrap().is_ok());
+/// let err = lines.next_line().unwrap().unwrap_err();
+/// assert_eq!(LineTooLong::from_io(&err), Some(&LineTooLong { line: 2, limit: 4 }));
+/// assert_eq!(err.to_string(), "line 2 is longer than the limit of 4 bytes");
+/// assert_eq!(lines.next_line().unwrap().unwrap(), b"ok");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineTooLong {
+    /// The line's number (1-based).
+    pub line: u64,
+    /// The limit, [`LineReader::max_line_len`], in bytes.
+    pub limit: usize,
+}
+
+impl LineTooLong {
+    /// The `LineTooLong` inside `error`, if it is one.
+    #[must_use]
+    pub fn from_io(error: &io::Error) -> Option<&Self> {
+        error.get_ref()?.downcast_ref()
+    }
+}
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {} is longer than the limit of {} bytes",
+            self.line, self.limit
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
 
 impl<R> fmt::Debug for LineReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,5 +1,6 @@
 use std::fmt;
 use std::io::{self, IoSlice, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The writer is `None` only inside the consuming `finish` and `into_parts`.
 const PRESENT: &str = "the writer is present until finish or into_parts";
@@ -23,9 +24,26 @@ pub const DEFAULT_CAPACITY: usize = 256 << 10;
 /// buffer first, and a write at least as large as the buffer goes straight to the inner writer.
 /// `Interrupted` is retried everywhere.
 ///
+/// # What a caller can rely on when writes fail
+/// Every write call (`write_bytes`, `write_str`, the number writers, `write_all_vectored`,
+/// and `io::Write::write`/`write_all`) handles its bytes as one record:
+/// - `Ok`: the writer has the whole record. It is in the output, or buffered, or (when the
+///   inner writer failed after taking part of a record larger than the buffer) its unwritten
+///   tail is kept and written before any later byte. The output never holds part of a record
+///   followed by another record.
+/// - `Err`: none of the record was written or kept; the output and the buffer are as before
+///   the call, so retrying the call writes it once. (`io::Write::write` thus returns an error
+///   only when it wrote nothing, as the `Write` contract asks.)
+///
+/// What was accepted but not yet written is [`buffered`](Self::buffered); if the inner writer
+/// never recovers, [`finish`](Self::finish) fails with [`FinishError::unwritten`]: exactly
+/// the bytes missing from the output, a torn record's tail first.
+///
 /// Dropping a writer that still holds data tries to flush it; if that fails, or if an earlier
 /// write failed and left data behind, the loss is printed to standard error with the byte
 /// count, because a destructor cannot return an error. Call `finish` to handle it yourself.
+/// A drop never panics: a panicking inner writer is not called again (std's `BufWriter` does
+/// the same), and a closed standard error is ignored.
 ///
 /// # Examples
 /// ```
@@ -49,6 +67,11 @@ pub struct RecordWriter<W: Write> {
     /// A fixed buffer; `buf[..len]` holds the data not yet written.
     buf: Box<[u8]>,
     len: usize,
+    /// The unwritten tail of a record larger than the buffer, kept when the inner writer
+    /// failed part-way through it; written before `buf`. Empty (unallocated) otherwise.
+    spill: Vec<u8>,
+    /// Set while the inner writer runs: if it panicked, `drop` does not call it again.
+    panicked: bool,
 }
 
 /// The error of [`RecordWriter::finish`]: what went wrong, the writer, and the bytes that
@@ -71,21 +94,20 @@ impl<W: Write> RecordWriter<W> {
             inner: Some(inner),
             buf: vec![0; capacity.max(1)].into_boxed_slice(),
             len: 0,
+            spill: Vec::new(),
+            panicked: false,
         }
-    }
-
-    fn inner_mut(&mut self) -> &mut W {
-        self.inner.as_mut().expect(PRESENT)
     }
 
     fn take_inner(&mut self) -> W {
         self.inner.take().expect(PRESENT)
     }
 
-    /// Writes `bytes` (buffered).
+    /// Writes `bytes` (buffered), as one record (see [what a caller can rely on](Self#what-a-caller-can-rely-on-when-writes-fail)).
     ///
     /// # Errors
-    /// An error of the inner writer while flushing a full buffer.
+    /// An error of the inner writer while flushing a full buffer; then none of `bytes` was
+    /// written or kept.
     #[inline]
     pub fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         let spare = &mut self.buf[self.len..];
@@ -102,7 +124,7 @@ impl<W: Write> RecordWriter<W> {
     fn write_bytes_cold(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.flush_buf()?;
         if bytes.len() >= self.buf.len() {
-            self.inner_mut().write_all(bytes)
+            self.write_direct(&mut [IoSlice::new(bytes)])
         } else {
             self.buf[..bytes.len()].copy_from_slice(bytes);
             self.len = bytes.len();
@@ -155,13 +177,15 @@ impl<W: Write> RecordWriter<W> {
         }
     }
 
-    /// Writes all of `bufs` in order: copied into the buffer if they fit, otherwise the buffer
-    /// is flushed and the slices go to the inner writer with `write_vectored` (one system call
-    /// for a header and a body on files and sockets), looping over partial writes.
+    /// Writes all of `bufs` in order, as one record: copied into the buffer if they fit,
+    /// otherwise the buffer is flushed and the slices go to the inner writer with
+    /// `write_vectored` (one system call for a header and a body on files and sockets), looping
+    /// over partial writes.
     ///
     /// # Errors
-    /// An error of the inner writer; `WriteZero` if it accepts no bytes.
-    pub fn write_all_vectored(&mut self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+    /// An error of the inner writer (`WriteZero` if it accepts no bytes) before any byte of
+    /// `bufs` was written; then none of them was written or kept.
+    pub fn write_all_vectored(&mut self, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total <= self.buf.len() - self.len {
             for b in bufs.iter() {
@@ -171,27 +195,49 @@ impl<W: Write> RecordWriter<W> {
             return Ok(());
         }
         self.flush_buf()?;
+        self.write_direct(bufs)
+    }
+
+    /// Writes a record straight to the inner writer (the buffer is empty). If the writer
+    /// fails after taking part of it, the rest is kept in `spill` and the record counts as
+    /// accepted; if it fails before taking any, the error is returned and nothing is kept.
+    fn write_direct(&mut self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+        debug_assert!(self.len == 0 && self.spill.is_empty());
         IoSlice::advance_slices(&mut bufs, 0);
+        let mut written = 0;
         while !bufs.is_empty() {
-            match self.inner_mut().write_vectored(bufs) {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the writer accepted no bytes",
-                    ));
+            let Some(inner) = self.inner.as_mut() else {
+                unreachable!("{PRESENT}")
+            };
+            self.panicked = true;
+            let result = inner.write_vectored(bufs);
+            self.panicked = false;
+            let error = match result {
+                Ok(0) => io::Error::new(io::ErrorKind::WriteZero, "the writer accepted no bytes"),
+                Ok(n) => {
+                    written += n;
+                    IoSlice::advance_slices(&mut bufs, n);
+                    continue;
                 }
-                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            if written == 0 {
+                return Err(error);
             }
+            // Part of the record is out: keep the rest, to be written before anything else.
+            for b in bufs.iter() {
+                self.spill.extend_from_slice(b);
+            }
+            return Ok(());
         }
         Ok(())
     }
 
-    /// Bytes buffered and not yet written.
+    /// Bytes accepted and not yet written (buffered, or a torn record's kept tail).
     #[must_use]
     pub fn buffered(&self) -> usize {
-        self.len
+        self.spill.len() + self.len
     }
 
     /// The inner writer.
@@ -203,15 +249,29 @@ impl<W: Write> RecordWriter<W> {
         }
     }
 
+    /// The inner writer, mutably. Writing to it directly puts those bytes before what is
+    /// still buffered.
+    pub fn get_mut(&mut self) -> &mut W {
+        match &mut self.inner {
+            Some(inner) => inner,
+            None => unreachable!("{PRESENT}"),
+        }
+    }
+
+    /// The buffer's size in bytes.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Flushes the buffer and the inner writer, then returns the inner writer.
     ///
     /// # Errors
     /// A [`FinishError`] with the I/O error, the writer, and the bytes not written.
     pub fn finish(mut self) -> Result<W, FinishError<W>> {
-        let result = self.flush_buf().and_then(|()| self.inner_mut().flush());
+        let result = self.flush_buf().and_then(|()| self.flush_inner());
+        let unwritten = self.take_pending();
         let writer = self.take_inner();
-        let unwritten = self.buf[..self.len].to_vec();
-        self.len = 0;
         match result {
             Ok(()) => Ok(writer),
             Err(error) => Err(FinishError {
@@ -224,38 +284,65 @@ impl<W: Write> RecordWriter<W> {
 
     /// The inner writer and the bytes still buffered, without writing them.
     pub fn into_parts(mut self) -> (W, Vec<u8>) {
-        let writer = self.take_inner();
-        let pending = self.buf[..self.len].to_vec();
-        self.len = 0;
-        (writer, pending)
+        let pending = self.take_pending();
+        (self.take_inner(), pending)
     }
 
-    /// Writes the buffer out, keeping what could not be written at its front.
-    fn flush_buf(&mut self) -> io::Result<()> {
-        let mut written = 0;
-        let result = loop {
-            if written == self.len {
-                break Ok(());
-            }
-            let Some(inner) = self.inner.as_mut() else {
-                break Ok(());
-            };
-            match inner.write(&self.buf[written..self.len]) {
-                Ok(0) => {
-                    break Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the writer accepted no bytes",
-                    ));
-                }
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
+    /// Everything accepted and not written, in output order; leaves the writer empty.
+    fn take_pending(&mut self) -> Vec<u8> {
+        let mut pending = std::mem::take(&mut self.spill);
+        pending.extend_from_slice(&self.buf[..self.len]);
+        self.len = 0;
+        pending
+    }
+
+    fn flush_inner(&mut self) -> io::Result<()> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(());
         };
+        self.panicked = true;
+        let result = inner.flush();
+        self.panicked = false;
+        result
+    }
+
+    /// Writes the kept tail, then the buffer, keeping what could not be written at the front.
+    fn flush_buf(&mut self) -> io::Result<()> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(());
+        };
+        if !self.spill.is_empty() {
+            let (written, result) = write_out(inner, &mut self.panicked, &self.spill);
+            self.spill.drain(..written);
+            result?;
+            self.spill = Vec::new(); // a torn record's tail can be large: free it
+        }
+        let (written, result) = write_out(inner, &mut self.panicked, &self.buf[..self.len]);
         self.buf.copy_within(written..self.len, 0);
         self.len -= written;
         result
     }
+}
+
+/// Writes `data` to `inner` until done or an error (retrying `Interrupted`); returns the bytes
+/// written. `panicked` is set while `inner` runs.
+fn write_out<W: Write>(inner: &mut W, panicked: &mut bool, data: &[u8]) -> (usize, io::Result<()>) {
+    let mut written = 0;
+    while written < data.len() {
+        *panicked = true;
+        let result = inner.write(&data[written..]);
+        *panicked = false;
+        match result {
+            Ok(0) => {
+                let e = io::Error::new(io::ErrorKind::WriteZero, "the writer accepted no bytes");
+                return (written, Err(e));
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (written, Err(e)),
+        }
+    }
+    (written, Ok(()))
 }
 
 impl<W: Write> Write for RecordWriter<W> {
@@ -270,29 +357,40 @@ impl<W: Write> Write for RecordWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.flush_buf()?;
-        self.inner_mut().flush()
+        self.flush_inner()
     }
 }
 
 impl<W: Write> Drop for RecordWriter<W> {
     fn drop(&mut self) {
-        if self.inner.is_none() || self.len == 0 {
+        if self.inner.is_none() || self.buffered() == 0 || self.panicked {
             return;
         }
-        if let Err(e) = self.flush_buf() {
-            eprintln!(
-                "perfkit_buffers::RecordWriter dropped with {} bytes it could not write: {e} \
-                 (call finish() to handle write errors)",
-                self.len
-            );
-        }
+        // The inner writer is user code and may panic: a destructor must not.
+        let problem = match catch_unwind(AssertUnwindSafe(|| self.flush_buf())) {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(payload) => {
+                if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                    std::mem::forget(again);
+                }
+                "the inner writer panicked".to_owned()
+            }
+        };
+        // Not `eprintln!`, which panics when standard error is closed.
+        let _ = writeln!(
+            io::stderr().lock(),
+            "perfkit_buffers::RecordWriter dropped with {} bytes it could not write: {problem} \
+             (call finish() to handle write errors)",
+            self.buffered()
+        );
     }
 }
 
 impl<W: Write> fmt::Debug for RecordWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecordWriter")
-            .field("buffered", &self.len)
+            .field("buffered", &self.buffered())
             .field("capacity", &self.buf.len())
             .finish_non_exhaustive()
     }

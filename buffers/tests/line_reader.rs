@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use perfkit_buffers::LineReader;
+use perfkit_buffers::{LineReader, LineTooLong};
 use proptest::prelude::*;
 
 /// Hands out `data` in chunks of the given sizes (cycled), with an `Interrupted` error before
@@ -29,19 +29,24 @@ impl Read for Choppy {
     }
 }
 
-/// What a line reader must return: `split(b'\n')`, minus the empty piece after a final
-/// newline, each with one trailing `\r` removed.
+/// What a line reader must return: `BufRead::lines` on bytes (`read_until(b'\n')`, then the
+/// `\n` and a `\r` right before it removed; a last line without `\n` keeps its `\r`).
 fn expected(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
-    if data.is_empty() || data.ends_with(b"\n") {
-        lines.pop();
-    }
-    for line in &mut lines {
-        if line.ends_with(b"\r") {
-            line.pop();
+    let mut lines = Vec::new();
+    let mut reader = data;
+    loop {
+        let mut line = Vec::new();
+        if io::BufRead::read_until(&mut reader, b'\n', &mut line).unwrap() == 0 {
+            return lines;
         }
+        if line.ends_with(b"\n") {
+            line.pop();
+            if line.ends_with(b"\r") {
+                line.pop();
+            }
+        }
+        lines.push(line);
     }
-    lines
 }
 
 fn read_all<R: Read>(mut reader: LineReader<R>) -> Vec<Vec<u8>> {
@@ -103,6 +108,63 @@ fn crlf_last_line_and_empty_input() {
         read_all(LineReader::new(&b"only \r inside\r\r\n"[..])),
         [&b"only \r inside\r"[..]]
     );
+}
+
+#[test]
+fn line_endings_match_bufread_lines() {
+    // A lone `\r` at the end of the input is data, as in `BufRead::lines`.
+    assert_eq!(read_all(LineReader::new(&b"abc\r"[..])), [&b"abc\r"[..]]);
+    let text = "a\r\nb\r\rc\r";
+    let std_lines: Vec<String> = io::BufRead::lines(text.as_bytes())
+        .map(Result::unwrap)
+        .collect();
+    let ours: Vec<String> = read_all(LineReader::new(text.as_bytes()))
+        .into_iter()
+        .map(|l| String::from_utf8(l).unwrap())
+        .collect();
+    assert_eq!(ours, std_lines);
+}
+
+#[test]
+fn the_limit_counts_the_returned_bytes_whether_or_not_the_line_is_terminated() {
+    // "abc\r\n" returns "abc" (3 bytes); a last "abc\r" returns "abc\r" (4 bytes).
+    let mut r = LineReader::new(&b"abc\r\nabc\r"[..]).max_line_len(3);
+    assert_eq!(r.next_line().unwrap().unwrap(), b"abc");
+    let err = r.next_line().unwrap().unwrap_err();
+    assert_eq!(
+        LineTooLong::from_io(&err),
+        Some(&LineTooLong { line: 2, limit: 3 })
+    );
+    let mut r = LineReader::new(&b"abcd\r"[..]).max_line_len(5);
+    assert_eq!(r.next_line().unwrap().unwrap(), b"abcd\r");
+}
+
+#[test]
+fn usize_max_means_no_limit() {
+    for cap in [1usize, 3, 64 << 10] {
+        let data = b"short\na much longer line than the buffer\r\n\nlast";
+        let r = LineReader::with_capacity(cap, &data[..]).max_line_len(usize::MAX);
+        assert_eq!(read_all(r), expected(data), "capacity {cap}");
+    }
+}
+
+#[test]
+fn a_too_long_line_is_a_typed_error() {
+    let mut r = LineReader::with_capacity(2, &b"ok\nwaytoolong\nok"[..]).max_line_len(4);
+    assert!(r.next_line().unwrap().is_ok());
+    let err = r.next_line().unwrap().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    assert_eq!(
+        LineTooLong::from_io(&err),
+        Some(&LineTooLong { line: 2, limit: 4 })
+    );
+    assert_eq!(
+        err.to_string(),
+        "line 2 is longer than the limit of 4 bytes"
+    );
+    assert_eq!(r.next_line().unwrap().unwrap(), b"ok");
+    // Other errors are not mistaken for it.
+    assert_eq!(LineTooLong::from_io(&io::Error::other("x")), None);
 }
 
 #[test]

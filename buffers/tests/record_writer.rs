@@ -136,3 +136,179 @@ fn into_parts_keeps_the_buffer_and_drop_flushes() {
     }
     assert_eq!(sink, b"flushed on drop");
 }
+
+/// Accepts `room` bytes in calls of any size, then fails like a full disk until given more.
+#[derive(Debug, Default)]
+struct Quota {
+    data: Vec<u8>,
+    room: usize,
+}
+
+impl Write for Quota {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.room - self.data.len());
+        if n == 0 && !buf.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+        }
+        self.data.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_large_record_cut_by_a_full_disk_is_kept_whole_not_torn() {
+    // The repro: capacity 8, a disk with room for 20 bytes.
+    let mut w = RecordWriter::with_capacity(
+        8,
+        Quota {
+            data: Vec::new(),
+            room: 20,
+        },
+    );
+    w.write_bytes(b"head;").unwrap();
+    let record = [b'r'; 32];
+    // 5 + 15 bytes reach the disk; the record's other 17 stay with the writer, so the call
+    // succeeds: the writer has the record, and nothing else can be written in between.
+    w.write_bytes(&record).unwrap();
+    assert_eq!(w.get_ref().data.len(), 20);
+    assert_eq!(w.buffered(), 17);
+    // A small record is buffered behind the tail; one that must flush cannot reach the full
+    // disk: refused whole, nothing of it kept.
+    w.write_bytes(b"nnn").unwrap();
+    assert_eq!(
+        w.write_bytes(&[b'm'; 9]).unwrap_err().kind(),
+        io::ErrorKind::StorageFull
+    );
+    assert_eq!(w.buffered(), 20);
+    let err = w.finish().expect_err("still full");
+    let (_, disk, unwritten) = err.into_parts();
+    let mut tail = vec![b'r'; 17];
+    tail.extend_from_slice(b"nnn");
+    assert_eq!(
+        unwritten, tail,
+        "exactly what is missing, the torn record's tail first"
+    );
+    let mut all = disk.data.clone();
+    all.extend_from_slice(&unwritten);
+    let mut expected = b"head;".to_vec();
+    expected.extend_from_slice(&record);
+    expected.extend_from_slice(b"nnn");
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn a_kept_tail_is_written_first_once_the_disk_has_room() {
+    let mut w = RecordWriter::with_capacity(
+        8,
+        Quota {
+            data: Vec::new(),
+            room: 10,
+        },
+    );
+    w.write_bytes(&[b'a'; 30]).unwrap(); // 10 out, 20 kept
+    assert_eq!(w.buffered(), 20);
+    w.get_mut().room = 1000;
+    w.write_bytes(b"next").unwrap();
+    let disk = w.finish().unwrap();
+    assert_eq!(&disk.data[..30], &[b'a'; 30]);
+    assert_eq!(&disk.data[30..], b"next");
+}
+
+#[test]
+fn io_write_returns_an_error_only_when_nothing_was_written() {
+    for cap in [1usize, 4, 8, 64] {
+        for room in 0..40 {
+            let mut w = RecordWriter::with_capacity(
+                cap,
+                Quota {
+                    data: Vec::new(),
+                    room,
+                },
+            );
+            let mut accepted = Vec::new();
+            for record in [&b"abc"[..], &[b'x'; 20], b"hello world", &[b'y'; 9]] {
+                let before = w.get_ref().data.len() + w.buffered();
+                match Write::write(&mut w, record) {
+                    Ok(n) => {
+                        assert_eq!(n, record.len(), "a record is accepted whole");
+                        accepted.extend_from_slice(record);
+                    }
+                    Err(_) => assert_eq!(
+                        w.get_ref().data.len() + w.buffered(),
+                        before,
+                        "an error after writing part of a record (cap {cap}, room {room})"
+                    ),
+                }
+            }
+            let (disk, unwritten) = match w.finish() {
+                Ok(disk) => (disk, Vec::new()),
+                Err(e) => {
+                    let (_, disk, unwritten) = e.into_parts();
+                    (disk, unwritten)
+                }
+            };
+            let mut all = disk.data.clone();
+            all.extend_from_slice(&unwritten);
+            assert_eq!(all, accepted, "cap {cap}, room {room}");
+        }
+    }
+}
+
+#[test]
+fn vectored_records_are_whole_or_refused_too() {
+    let mut w = RecordWriter::with_capacity(
+        4,
+        Quota {
+            data: Vec::new(),
+            room: 6,
+        },
+    );
+    w.write_all_vectored(&mut [IoSlice::new(b"hdr:"), IoSlice::new(b"body")])
+        .unwrap();
+    assert_eq!(w.buffered(), 2);
+    assert!(
+        w.write_all_vectored(&mut [IoSlice::new(b"h2:"), IoSlice::new(b"b2")])
+            .is_err()
+    );
+    let (_, disk, unwritten) = w.finish().unwrap_err().into_parts();
+    assert_eq!(
+        (&disk.data[..], &unwritten[..]),
+        (&b"hdr:bo"[..], &b"dy"[..])
+    );
+}
+
+/// A writer that panics on every call.
+struct Exploding;
+
+impl Write for Exploding {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        panic!("the inner writer panics");
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        panic!("the inner writer panics");
+    }
+}
+
+#[test]
+fn drop_never_panics() {
+    // A writer that panicked while writing is not called again by drop.
+    let mut w = RecordWriter::with_capacity(4, Exploding);
+    w.write_bytes(b"ab").unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.write_bytes(b"cdef")));
+    assert!(r.is_err());
+    drop(w);
+    // A panic in the flush that drop itself starts is caught and reported, not raised.
+    let mut w = RecordWriter::with_capacity(64, Exploding);
+    w.write_bytes(b"pending").unwrap();
+    drop(w);
+    // Dropped during a panic with data a failing writer cannot take: no double panic (abort).
+    let r = std::panic::catch_unwind(|| {
+        let mut w = RecordWriter::with_capacity(8, Quota::default());
+        w.write_bytes(b"pending").unwrap();
+        panic!("the holder panics");
+    });
+    assert!(r.is_err());
+}

@@ -87,6 +87,10 @@ impl<'t, 'de> TapeDeserializer<'t, 'de> {
         let node = self.next()?;
         let n = match node {
             Node::Static(StaticNode::U64(n)) => n,
+            // `-0`: simd-json's `I64(0)` (a plain `0` is `U64(0)`), a float to serde_json.
+            Node::Static(StaticNode::I64(0)) => {
+                return Err(de::Error::invalid_type(Unexpected::Float(-0.0), visitor));
+            }
             Node::Static(StaticNode::I64(n)) => {
                 return Err(de::Error::invalid_value(Unexpected::Signed(n), visitor));
             }
@@ -100,6 +104,10 @@ impl<'t, 'de> TapeDeserializer<'t, 'de> {
     fn signed<T: TryFrom<i64>, V: Visitor<'de>>(&mut self, visitor: &V) -> Result<T, Error> {
         let node = self.next()?;
         let n = match node {
+            // `-0`: simd-json's `I64(0)` (a plain `0` is `U64(0)`), a float to serde_json.
+            Node::Static(StaticNode::I64(0)) => {
+                return Err(de::Error::invalid_type(Unexpected::Float(-0.0), visitor));
+            }
             Node::Static(StaticNode::I64(n)) => n,
             Node::Static(StaticNode::U64(n)) => {
                 return i64::try_from(n)
@@ -121,6 +129,7 @@ impl<'t, 'de> TapeDeserializer<'t, 'de> {
         match self.next()? {
             Node::Static(StaticNode::F64(x)) => Ok(x),
             Node::Static(StaticNode::U64(n)) => Ok(n as f64),
+            Node::Static(StaticNode::I64(0)) => Ok(-0.0), // `-0`, see `signed`
             Node::Static(StaticNode::I64(n)) => Ok(n as f64),
             other => Err(unexpected(other, visitor)),
         }
@@ -138,6 +147,7 @@ fn unexpected(node: Node<'_>, expected: &dyn de::Expected) -> Error {
         Node::Static(StaticNode::Null) => Unexpected::Unit,
         Node::Static(StaticNode::Bool(b)) => Unexpected::Bool(b),
         Node::Static(StaticNode::U64(n)) => Unexpected::Unsigned(n),
+        Node::Static(StaticNode::I64(0)) => Unexpected::Float(-0.0), // `-0`, see `signed`
         Node::Static(StaticNode::I64(n)) => Unexpected::Signed(n),
         Node::Static(StaticNode::F64(x)) => Unexpected::Float(x),
         Node::Array { .. } => Unexpected::Seq,
@@ -165,6 +175,7 @@ impl<'de> Deserializer<'de> for &mut TapeDeserializer<'_, 'de> {
             Node::Static(StaticNode::Null) => visitor.visit_unit(),
             Node::Static(StaticNode::Bool(b)) => visitor.visit_bool(b),
             Node::Static(StaticNode::U64(n)) => visitor.visit_u64(n),
+            Node::Static(StaticNode::I64(0)) => visitor.visit_f64(-0.0), // `-0`, see `signed`
             Node::Static(StaticNode::I64(n)) => visitor.visit_i64(n),
             Node::Static(StaticNode::F64(x)) => visitor.visit_f64(x),
             Node::Array { len, .. } => self.visit_array(len, visitor),
@@ -193,6 +204,7 @@ impl<'de> Deserializer<'de> for &mut TapeDeserializer<'_, 'de> {
 
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.next()? {
+            node @ Node::Static(StaticNode::I64(0)) => Err(unexpected(node, &visitor)),
             Node::Static(StaticNode::I64(n)) => visitor.visit_i128(i128::from(n)),
             Node::Static(StaticNode::U64(n)) => visitor.visit_i128(i128::from(n)),
             other => Err(unexpected(other, &visitor)),
@@ -202,6 +214,7 @@ impl<'de> Deserializer<'de> for &mut TapeDeserializer<'_, 'de> {
     fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.next()? {
             Node::Static(StaticNode::U64(n)) => visitor.visit_u128(u128::from(n)),
+            node @ Node::Static(StaticNode::I64(0)) => Err(unexpected(node, &visitor)),
             Node::Static(StaticNode::I64(n)) => match u128::try_from(n) {
                 Ok(n) => visitor.visit_u128(n),
                 Err(_) => Err(de::Error::invalid_value(Unexpected::Signed(n), &visitor)),
@@ -423,12 +436,63 @@ impl<'de> MapAccess<'de> for Members<'_, '_, 'de> {
 /// serde_json: `{"1": ...}` into a `HashMap<u32, _>`).
 struct Key<'de>(&'de str);
 
+/// Whether `s` is a JSON number, the only form serde_json reads a numeric key in (no `+`, no
+/// leading zeros, no `inf`, no spaces): `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(s: &str) -> bool {
+    fn digits(b: &[u8]) -> usize {
+        b.iter().take_while(|c| c.is_ascii_digit()).count()
+    }
+    let mut b = s.as_bytes();
+    if let [b'-', rest @ ..] = b {
+        b = rest;
+    }
+    match b {
+        [b'0', rest @ ..] => b = rest,
+        [b'1'..=b'9', ..] => b = &b[digits(b)..],
+        _ => return false,
+    }
+    if let [b'.', rest @ ..] = b {
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        b = &rest[n..];
+    }
+    if let [b'e' | b'E', rest @ ..] = b {
+        let rest = match rest {
+            [b'+' | b'-', rest @ ..] => rest,
+            _ => rest,
+        };
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        b = &rest[n..];
+    }
+    b.is_empty()
+}
+
 macro_rules! key_from_str {
-    ($($method:ident => $visit:ident: $t:ty,)*) => {$(
+    ($($method:ident => $visit:ident: $t:ty, integer: $integer:literal;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            // serde_json reads the key as a JSON number: `-0` is a float there, not an integer.
+            let integer_minus_zero = $integer && self.0 == "-0";
+            if !is_json_number(self.0) {
+                // serde_json's classification: a syntax error, not a type mismatch.
+                return Err(Error::new(
+                    ErrorKind::Syntax,
+                    format!("expected key to be a number in quotes, found {:?}", self.0),
+                ));
+            }
+            let wide = matches!(stringify!($t), "u128" | "i128");
+            if wide && (self.0.contains(['.', 'e', 'E']) || (stringify!($t) == "u128" && self.0.starts_with('-'))) {
+                // serde_json's 128-bit key reader takes integer digits only, and no sign for
+                // an unsigned key.
+                return Err(Error::new(ErrorKind::Syntax, "expected key to be an integer in quotes"));
+            }
             match self.0.parse::<$t>() {
-                Ok(n) => visitor.$visit(n),
-                Err(_) => Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor)),
+                Ok(n) if !integer_minus_zero => visitor.$visit(n),
+                _ => Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor)),
             }
         }
     )*};
@@ -443,19 +507,26 @@ impl<'de> Deserializer<'de> for Key<'de> {
     }
 
     key_from_str! {
-        deserialize_u8 => visit_u8: u8,
-        deserialize_u16 => visit_u16: u16,
-        deserialize_u32 => visit_u32: u32,
-        deserialize_u64 => visit_u64: u64,
-        deserialize_u128 => visit_u128: u128,
-        deserialize_i8 => visit_i8: i8,
-        deserialize_i16 => visit_i16: i16,
-        deserialize_i32 => visit_i32: i32,
-        deserialize_i64 => visit_i64: i64,
-        deserialize_i128 => visit_i128: i128,
-        deserialize_f32 => visit_f32: f32,
-        deserialize_f64 => visit_f64: f64,
-        deserialize_bool => visit_bool: bool,
+        deserialize_u8 => visit_u8: u8, integer: true;
+        deserialize_u16 => visit_u16: u16, integer: true;
+        deserialize_u32 => visit_u32: u32, integer: true;
+        deserialize_u64 => visit_u64: u64, integer: true;
+        deserialize_u128 => visit_u128: u128, integer: true;
+        deserialize_i8 => visit_i8: i8, integer: true;
+        deserialize_i16 => visit_i16: i16, integer: true;
+        deserialize_i32 => visit_i32: i32, integer: true;
+        deserialize_i64 => visit_i64: i64, integer: true;
+        deserialize_i128 => visit_i128: i128, integer: true;
+        deserialize_f32 => visit_f32: f32, integer: false;
+        deserialize_f64 => visit_f64: f64, integer: false;
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            _ => Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor)),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -48,6 +48,18 @@
 //! Every `y_` case of JSONTestSuite parses, every `n_` case is rejected with an error, and
 //! every `i_` case returns without panicking (`tests/conformance.rs`; see there for counts).
 //!
+//! Verdicts and values follow serde_json's (`tests/verdicts.rs` checks each against it):
+//! integers beyond 64 bits read as `f64` (or into a `u128`/`i128` exactly), `-0` is the
+//! float `-0.0`, an out-of-range float such as `1e400` in a field the type ignores is skipped,
+//! and numeric map keys take the JSON number grammar only (`"+1"` and `"01"` are refused).
+//! When the fast path rejects a typed input, serde_json is asked, and its value is returned
+//! where it accepts (a cold path, paid only by such inputs). Known differences:
+//! - Nesting is limited to [`MAX_DEPTH`] (1024; serde_json's default limit is 128), so
+//!   that a hostile document cannot overflow the stack; a deeper limit is refused.
+//! - The tape DOMs ([`Document`], [`BorrowedValue`]) read `-0` as the integer 0.
+//! - Errors of [`from_mut_slice`] carry the exact byte offset but no line or column: the
+//!   in-place parse has rewritten the input by then.
+//!
 //! # Measured
 #![doc = include_str!("../MEASURED.md")]
 //!
@@ -101,7 +113,7 @@ use serde::de::DeserializeOwned;
 pub use error::{Error, ErrorKind};
 pub use ndjson::{NdjsonReader, NdjsonWriter};
 pub use parser::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT, DEFAULT_RETAIN_INPUT, Parser, ParserBuilder,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT, DEFAULT_RETAIN_INPUT, MAX_DEPTH, Parser, ParserBuilder,
 };
 pub use ser::{
     to_string, to_string_pretty, to_vec, to_vec_into, to_vec_pretty, to_writer, to_writer_pretty,

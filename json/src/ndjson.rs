@@ -1,9 +1,9 @@
 //! Newline-delimited JSON: one record per line.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::marker::PhantomData;
 
-use perfkit_buffers::{FinishError, LineReader, RecordWriter};
+use perfkit_buffers::{FinishError, LineReader, LineTooLong, RecordWriter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -85,15 +85,11 @@ impl<R: Read, T: DeserializeOwned> NdjsonReader<R, T> {
             let line = match self.lines.next_line()? {
                 Ok(line) => line,
                 Err(e) => {
-                    let kind = if e.kind() == io::ErrorKind::InvalidData {
-                        ErrorKind::SizeLimit
-                    } else {
-                        ErrorKind::Io
-                    };
-                    let err = if kind == ErrorKind::Io {
-                        Error::io(e)
-                    } else {
-                        Error::new(kind, e.to_string())
+                    // Only the line reader's own limit is a size limit; any other error of
+                    // the source (an `InvalidData` included) stays an I/O error, source kept.
+                    let err = match LineTooLong::from_io(&e) {
+                        Some(too_long) => Error::new(ErrorKind::SizeLimit, too_long.to_string()),
+                        None => Error::io(e),
                     };
                     return Some(Err(err.in_line(line_no)));
                 }
@@ -173,8 +169,14 @@ impl<W: Write> NdjsonWriter<W> {
     /// Writes `record` and a newline. Compact JSON never contains a raw newline (newlines in
     /// strings are escaped), so each record is exactly one line.
     ///
+    /// A line is written whole or not at all, as [`RecordWriter`] promises: `Ok` means the
+    /// writer has the whole line (written, buffered, or its tail kept after the inner writer
+    /// failed part-way, to be written before the next line); `Err` means none of it was
+    /// written or kept, so the call can be retried without duplicating or tearing a line.
+    /// [`finish`](Self::finish) reports any bytes that never reached the output.
+    ///
     /// # Errors
-    /// When `record`'s `Serialize` fails, or the writer does.
+    /// When `record`'s `Serialize` fails (nothing is written), or the writer does.
     pub fn write<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<(), Error> {
         self.record.clear();
         crate::ser::to_writer(&mut self.record, record)?;

@@ -10,6 +10,15 @@ use crate::value::{BorrowedValue, Document, Value, owned_from_tape};
 
 /// Objects and arrays may nest this deep by default: any document up to this depth parses.
 pub const DEFAULT_MAX_DEPTH: usize = 1024;
+/// The deepest [`max_depth`](ParserBuilder::max_depth) a parser accepts: 1024, the default.
+///
+/// Building an owned [`Value`] uses no thread stack per level, but deserializing into a type
+/// recurses once per level (serde's design), and so does dropping a nested [`Value`]. At this
+/// depth every entry point, `parse::<serde_json::Value>` included, is tested on a thread with
+/// a 2 MiB stack (std's default for spawned threads) in a debug build; twice as deep already
+/// overflowed it there. A limit the stack could not honour would turn a hostile document into
+/// a crash of the process, so a deeper limit is refused rather than promised.
+pub const MAX_DEPTH: usize = 1024;
 /// The longest input accepted by default: 256 MiB.
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
 /// A parser keeps its buffers after parsing inputs up to this size (4 MiB) and frees them
@@ -71,9 +80,19 @@ impl Default for ParserBuilder {
 }
 
 impl ParserBuilder {
-    /// The deepest nesting of objects and arrays accepted (default 1024). Deserialising into a
-    /// type recurses once per level, so a much larger limit needs a larger thread stack.
+    /// The deepest nesting of objects and arrays accepted (default and most: [`MAX_DEPTH`],
+    /// 1024; serde_json's default is 128). A deeper document is an [`ErrorKind::DepthLimit`]
+    /// error. 0 is taken as 1.
+    ///
+    /// # Panics
+    /// If `depth` is over [`MAX_DEPTH`]: deeper documents could overflow the thread's stack
+    /// while being deserialized or dropped (see there), which aborts the process.
     pub fn max_depth(mut self, depth: usize) -> Self {
+        assert!(
+            depth <= MAX_DEPTH,
+            "perfkit_json: max_depth({depth}) is over MAX_DEPTH ({MAX_DEPTH}): deserializing or \
+             dropping a document that deep could overflow the thread stack"
+        );
         self.max_depth = depth.max(1);
         self
     }
@@ -138,7 +157,8 @@ impl Parser {
         });
         match result {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(locate_data_error::<T>(e, input)),
+            Ok(Err(e)) => serde_json_verdict(e, input),
+            Err(e) if e.is_number_error() => serde_json_verdict(e, input),
             Err(e) => Err(e),
         }
     }
@@ -214,11 +234,13 @@ impl Parser {
     ) -> Result<T, Error> {
         self.check_len(input.len())?;
         let mut tape = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
+        let len = input.len();
         let filled = simd_json::fill_tape(input, &mut self.buffers, &mut tape);
         let result = match filled {
             Ok(()) => T::deserialize(&mut TapeDeserializer::new(&tape.0)),
-            // The input may be partly rewritten by now: report the offset without a line.
-            Err(e) => Err(syntax_error(&e, &[])),
+            // The input may be partly rewritten by now (strings unescaped in place): the byte
+            // offset is exact, a line and column counted in it would not be.
+            Err(e) => Err(syntax_error(&e, Unknown(len))),
         };
         self.tape = tape.reset();
         result
@@ -301,43 +323,88 @@ fn fill<'s>(
         Ok(()) => Ok(tape),
         Err(e) => {
             *home = tape.reset();
-            Err(syntax_error(&e, input))
+            Err(syntax_error(&e, Known(input)))
         }
     }
 }
 
-/// An error from simd-json's parse (stages 1 and 2): its index is a byte offset in the input.
-pub(crate) fn syntax_error(e: &simd_json::Error, input: &[u8]) -> Error {
-    let (kind, what) = describe(e.error());
-    let message = match e.character() {
-        Some(c) if kind == ErrorKind::Syntax => format!("{what}: found {c:?}"),
-        _ => what.into_owned(),
-    };
-    if input.is_empty() && kind != ErrorKind::Eof {
-        let mut err = Error::new(kind, message);
-        err.set_offset_only(e.index());
-        err
-    } else {
-        Error::at(kind, message, input, e.index())
-    }
+/// The input an error's offset refers to: known (line and column can be counted), or changed
+/// by an in-place parse (only its length is known).
+pub(crate) enum Input<'a> {
+    Known(&'a [u8]),
+    Unknown(usize),
 }
 
-/// Adds the line and column to a data error from deserialising the tape into `T`. The tape
-/// does not know where a node came from, so on this (cold) path the input is run through
-/// serde_json once more to find them.
-fn locate_data_error<T: DeserializeOwned>(err: Error, input: &[u8]) -> Error {
+use Input::{Known, Unknown};
+
+/// An error from simd-json's parse (stages 1 and 2): its index is a byte offset in the input.
+/// A number error points at the number's first byte (simd-json's index is where it stopped
+/// reading it, which may be past the end of the input).
+pub(crate) fn syntax_error(e: &simd_json::Error, input: Input<'_>) -> Error {
+    let (kind, what) = describe(e.error());
+    let number = matches!(
+        e.error(),
+        ErrorType::InvalidNumber | ErrorType::InvalidExponent | ErrorType::Overflow
+    );
+    let message = match e.character() {
+        Some(c) if kind == ErrorKind::Syntax && !number => format!("{what}: found {c:?}"),
+        _ => what.into_owned(),
+    };
+    let mut err = match input {
+        Known(bytes) => {
+            let mut index = e.index().min(bytes.len());
+            if number {
+                index = number_start(bytes, index);
+            }
+            Error::at(kind, message, bytes, index)
+        }
+        Unknown(len) => {
+            let mut err = Error::new(kind, message);
+            err.set_offset_only(e.index().min(len));
+            err
+        }
+    };
+    err.set_number_error(number);
+    err
+}
+
+/// The first byte of the number that the byte at `index` (or just before it) belongs to.
+fn number_start(input: &[u8], index: usize) -> usize {
+    let is_number_byte = |b: &u8| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+    let end = if input.get(index).is_some_and(is_number_byte) {
+        index
+    } else {
+        index.saturating_sub(1)
+    };
+    let run = input[..end.min(input.len())]
+        .iter()
+        .rev()
+        .take_while(|b| is_number_byte(b))
+        .count();
+    end - run
+}
+
+/// The verdict of the slow, exact path when the fast one failed in a way serde_json may not:
+/// a data error (our deserializer and serde_json's should agree; where they do not, serde_json
+/// is the reference a drop-in follows: an integer beyond 64 bits into a `u128` or `i128`,
+/// which the tape holds as a float), or a number simd-json cannot read (`1e400` in a field `T`
+/// ignores, which serde_json skips without converting). serde_json's value is returned when it
+/// accepts; otherwise our error, located with serde_json's line and column for a data error.
+/// This runs only when the fast path failed, so its cost is paid by bad or unusual input only.
+fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T, Error> {
     match serde_json::from_slice::<T>(input) {
+        Ok(value) => Ok(value),
         // Only a data error is the same failure: serde_json may stop earlier for its own
         // reasons (its recursion limit is 128), and then our message stands without a place.
-        Err(located) if located.is_data() => {
+        Err(located) if located.is_data() && err.kind() == ErrorKind::Data => {
             let full = located.to_string();
             let suffix = format!(" at line {} column {}", located.line(), located.column());
             let message = full.strip_suffix(&suffix).unwrap_or(&full);
             let mut err = Error::new(ErrorKind::Data, message);
             err.set_line_column(located.line() as u64, located.column() as u64);
-            err
+            Err(err)
         }
-        _ => err,
+        Err(_) => Err(err),
     }
 }
 

@@ -9,42 +9,94 @@ pub type Value = simd_json::OwnedValue;
 pub type BorrowedValue<'p> = simd_json::BorrowedValue<'p>;
 
 /// Builds an owned value straight from a tape (one pass; not through a `BorrowedValue`).
+///
+/// Iterative, with its own stack of open containers: the nesting depth costs heap, not thread
+/// stack. `-0` (the tape's `I64(0)`, which only `-0` produces) becomes the float `-0.0`, as in
+/// serde_json.
 pub(crate) fn owned_from_tape(nodes: &[Node<'_>]) -> Value {
+    /// A container being filled: its items so far, and how many are still to come.
+    enum Open {
+        Array(Vec<Value>, usize),
+        Object(simd_json::owned::Object, usize, String),
+    }
+    let mut open: Vec<Open> = Vec::new();
     let mut idx = 0;
-    build(nodes, &mut idx)
+    loop {
+        // The next value: a scalar, or an empty container, or a container to open.
+        let mut value = match nodes.get(idx) {
+            None => Value::Static(StaticNode::Null),
+            Some(&Node::String(s)) => Value::String(s.to_owned()),
+            Some(&Node::Static(s)) => Value::Static(fix_negative_zero(s)),
+            Some(&Node::Array { len, .. }) => {
+                if len > 0 {
+                    idx += 1;
+                    open.push(Open::Array(Vec::with_capacity(len), len));
+                    continue;
+                }
+                Value::Array(Box::default())
+            }
+            Some(&Node::Object { len, .. }) => {
+                let members = simd_json::owned::Object::with_capacity_and_hasher(
+                    len,
+                    ObjectHasher::default(),
+                );
+                if len > 0 {
+                    idx += 1;
+                    let key = object_key(nodes, &mut idx);
+                    open.push(Open::Object(members, len, key));
+                    continue;
+                }
+                Value::Object(Box::new(members))
+            }
+        };
+        idx += 1;
+        // Put it into its parent, closing every container it completes.
+        loop {
+            match open.last_mut() {
+                None => return value,
+                Some(Open::Array(items, left)) => {
+                    items.push(value);
+                    *left -= 1;
+                    if *left > 0 {
+                        break;
+                    }
+                }
+                Some(Open::Object(members, left, key)) => {
+                    // `insert`, not an unchecked push: a repeated key keeps its last value, as
+                    // every other reader of this crate does.
+                    members.insert(std::mem::take(key), value);
+                    *left -= 1;
+                    if *left > 0 {
+                        *key = object_key(nodes, &mut idx);
+                        break;
+                    }
+                }
+            }
+            value = match open.pop() {
+                Some(Open::Array(items, _)) => Value::Array(Box::new(items)),
+                Some(Open::Object(members, ..)) => Value::Object(Box::new(members)),
+                None => unreachable!("a container was just filled"),
+            };
+        }
+    }
 }
 
-fn build(nodes: &[Node<'_>], idx: &mut usize) -> Value {
-    let Some(&node) = nodes.get(*idx) else {
-        return Value::Static(StaticNode::Null);
+/// The key at `idx` (always a string on the tape of a valid document), moving past it.
+fn object_key(nodes: &[Node<'_>], idx: &mut usize) -> String {
+    let key = match nodes.get(*idx) {
+        Some(Node::String(key)) => (*key).to_owned(),
+        _ => String::new(),
     };
     *idx += 1;
+    key
+}
+
+/// simd-json reads `-0` as the integer `I64(0)` (a plain `0` is `U64(0)`); serde_json reads
+/// it as the float `-0.0`, which keeps the sign. Only `-0` produces `I64(0)`.
+pub(crate) fn fix_negative_zero(node: StaticNode) -> StaticNode {
     match node {
-        Node::String(s) => Value::String(s.to_owned()),
-        Node::Static(s) => Value::Static(s),
-        Node::Array { len, .. } => {
-            let mut items = Vec::with_capacity(len);
-            for _ in 0..len {
-                items.push(build(nodes, idx));
-            }
-            Value::Array(Box::new(items))
-        }
-        Node::Object { len, .. } => {
-            let mut members =
-                simd_json::owned::Object::with_capacity_and_hasher(len, ObjectHasher::default());
-            for _ in 0..len {
-                let key = match nodes.get(*idx) {
-                    Some(Node::String(key)) => (*key).to_owned(),
-                    _ => String::new(),
-                };
-                *idx += 1;
-                let value = build(nodes, idx);
-                // `insert`, not an unchecked push: a repeated key keeps its last value, as
-                // every other reader of this crate does.
-                members.insert(key, value);
-            }
-            Value::Object(Box::new(members))
-        }
+        StaticNode::I64(0) => StaticNode::F64(-0.0),
+        other => other,
     }
 }
 

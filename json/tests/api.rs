@@ -241,3 +241,31 @@ impl std::io::Read for FailingReader {
         Err(std::io::ErrorKind::BrokenPipe.into())
     }
 }
+
+/// A source whose own data is bad: `InvalidData` from the reader itself, not a long line.
+struct CorruptSource(bool);
+
+impl std::io::Read for CorruptSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::mem::replace(&mut self.0, true) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "gzip: bad checksum",
+            ));
+        }
+        buf[..4].copy_from_slice(b"[1]\n");
+        Ok(4)
+    }
+}
+
+#[test]
+fn ndjson_keeps_a_source_error_an_io_error_with_its_source() {
+    let mut reader = NdjsonReader::<_, Vec<u32>>::new(CorruptSource(false));
+    assert_eq!(reader.next().unwrap().unwrap(), [1]);
+    let err = reader.next().unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert_eq!(err.line(), Some(2));
+    let io: std::io::Error = err.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+    assert!(io.to_string().contains("bad checksum"), "{io}");
+}
