@@ -46,8 +46,6 @@ struct Inner {
     line: Option<u64>,
     column: Option<u64>,
     io: Option<io::Error>,
-    /// A number simd-json could not read (out of range, or too long an integer).
-    number: bool,
 }
 
 impl Error {
@@ -60,7 +58,6 @@ impl Error {
                 line: None,
                 column: None,
                 io: None,
-                number: false,
             }),
         }
     }
@@ -94,15 +91,6 @@ impl Error {
         self.inner.offset = Some(offset);
         self.inner.line = Some(line);
         self.inner.column = Some(column);
-    }
-
-    pub(crate) fn set_number_error(&mut self, number: bool) {
-        self.inner.number = number;
-    }
-
-    /// Whether simd-json failed on a number that serde_json may accept.
-    pub(crate) fn is_number_error(&self) -> bool {
-        self.inner.number
     }
 
     pub(crate) fn set_offset_only(&mut self, offset: usize) {

@@ -50,8 +50,9 @@
 //!
 //! Verdicts and values follow serde_json's (`tests/verdicts.rs` checks each against it):
 //! integers beyond 64 bits read as `f64` (or into a `u128`/`i128` exactly), `-0` is the
-//! float `-0.0`, an out-of-range float such as `1e400` in a field the type ignores is skipped,
-//! and numeric map keys take the JSON number grammar only (`"+1"` and `"01"` are refused).
+//! float `-0.0`, what a type ignores is skipped as serde_json skips it (an out-of-range float
+//! such as `1e400`, invalid UTF-8 inside a string), and numeric map keys take the JSON number
+//! grammar only (`"+1"` and `"01"` are refused).
 //! When the fast path rejects a typed input, serde_json is asked, and its value is returned
 //! where it accepts (a cold path, paid only by such inputs). Known differences:
 //! - Nesting is limited to [`MAX_DEPTH`] (1024; serde_json's default limit is 128), so

@@ -158,7 +158,11 @@ impl Parser {
         match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => serde_json_verdict(e, input),
-            Err(e) if e.is_number_error() => serde_json_verdict(e, input),
+            // Limits are ours to keep; anything else serde_json might accept (it does not read
+            // what `T` ignores: `1e400`, invalid UTF-8 in a skipped string).
+            Err(e) if matches!(e.kind(), ErrorKind::Syntax | ErrorKind::Eof) => {
+                serde_json_verdict(e, input)
+            }
             Err(e) => Err(e),
         }
     }
@@ -350,7 +354,7 @@ pub(crate) fn syntax_error(e: &simd_json::Error, input: Input<'_>) -> Error {
         Some(c) if kind == ErrorKind::Syntax && !number => format!("{what}: found {c:?}"),
         _ => what.into_owned(),
     };
-    let mut err = match input {
+    match input {
         Known(bytes) => {
             let mut index = e.index().min(bytes.len());
             if number {
@@ -363,9 +367,7 @@ pub(crate) fn syntax_error(e: &simd_json::Error, input: Input<'_>) -> Error {
             err.set_offset_only(e.index().min(len));
             err
         }
-    };
-    err.set_number_error(number);
-    err
+    }
 }
 
 /// The first byte of the number that the byte at `index` (or just before it) belongs to.
@@ -387,8 +389,8 @@ fn number_start(input: &[u8], index: usize) -> usize {
 /// The verdict of the slow, exact path when the fast one failed in a way serde_json may not:
 /// a data error (our deserializer and serde_json's should agree; where they do not, serde_json
 /// is the reference a drop-in follows: an integer beyond 64 bits into a `u128` or `i128`,
-/// which the tape holds as a float), or a number simd-json cannot read (`1e400` in a field `T`
-/// ignores, which serde_json skips without converting). serde_json's value is returned when it
+/// which the tape holds as a float), or a syntax error in a part of the input `T` ignores,
+/// which serde_json skips without reading it (`1e400`, invalid UTF-8 inside a string). serde_json's value is returned when it
 /// accepts; otherwise our error, located with serde_json's line and column for a data error.
 /// This runs only when the fast path failed, so its cost is paid by bad or unusual input only.
 fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T, Error> {

@@ -91,6 +91,14 @@ fn an_out_of_range_float_in_an_ignored_field_is_skipped_like_serde_json() {
         same_as_serde_json::<OnlyA>(r#"{"ignored": 1e400, "a": 1}"#),
         Some(OnlyA { a: 1 })
     );
+    // serde_json does not read a skipped string, so invalid UTF-8 in one is no error either.
+    let bytes = b"{\"ignored\": \"x\xff\", \"a\": 2}";
+    assert_eq!(
+        perfkit_json::from_slice::<OnlyA>(bytes).unwrap(),
+        OnlyA { a: 2 }
+    );
+    assert!(serde_json::from_slice::<OnlyA>(bytes).is_ok());
+    assert!(perfkit_json::from_slice::<serde_json::Value>(bytes).is_err());
     // Where the value is read, both reject it.
     assert!(same_as_serde_json::<serde_json::Value>(r#"{"x": 1e400}"#).is_none());
     assert!(same_as_serde_json::<Float>(r#"{"x": 1e400}"#).is_none());

@@ -543,3 +543,109 @@ fn expired_resources_are_dropped_without_the_lock() {
         .expect("a resource's Drop ran under the pool's lock (deadlock)");
     assert!(stats.closed >= 2, "{stats:?}");
 }
+
+/// Checkouts per thread in the panic stress test: 2,000 times `PERFKIT_STRESS` (a factor,
+/// default 1; CI runs the stress tests again at 4).
+fn stress_checkouts() -> usize {
+    let factor: usize = std::env::var("PERFKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    2_000 * factor
+}
+
+/// Panics (without the panic hook's message: `resume_unwind`) on every `n`th call.
+struct Sometimes {
+    calls: AtomicUsize,
+    live: Arc<AtomicUsize>,
+}
+
+impl Sometimes {
+    fn maybe_panic(&self, every: usize) {
+        if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(every) {
+            std::panic::resume_unwind(Box::new("injected"));
+        }
+    }
+}
+
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+struct Flaky(Arc<Sometimes>);
+
+impl Manage for Flaky {
+    type Resource = Counted;
+    type Error = Refused;
+
+    fn create(&self) -> Result<Counted, Refused> {
+        self.0.maybe_panic(7);
+        self.0.live.fetch_add(1, Ordering::SeqCst);
+        Ok(Counted(Arc::clone(&self.0.live)))
+    }
+
+    fn is_valid(&self, _: &mut Counted) -> bool {
+        self.0.maybe_panic(5);
+        true
+    }
+
+    fn recycle(&self, _: &mut Counted) -> bool {
+        self.0.maybe_panic(3);
+        true
+    }
+}
+
+#[test]
+fn stress_panics_in_user_code_never_lose_a_slot() {
+    let flaky = Arc::new(Sometimes {
+        calls: AtomicUsize::new(1),
+        live: Arc::new(AtomicUsize::new(0)),
+    });
+    let max_size = 2;
+    let pool = ResourcePool::builder(Flaky(Arc::clone(&flaky)))
+        .max_size(max_size)
+        .timeout(Duration::from_secs(30))
+        .build();
+    let (threads, each) = (4, stress_checkouts());
+    let start = Barrier::new(threads);
+    let served = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start.wait();
+                for _ in 0..each {
+                    let outcome = quietly(|| {
+                        let lease = pool.checkout().expect("a slot is always freed in time");
+                        assert!(flaky.live.load(Ordering::SeqCst) <= max_size);
+                        drop(lease);
+                    });
+                    if outcome.is_ok() {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let stats = pool.stats();
+    assert_eq!(stats.in_use, 0, "{stats:?}");
+    assert_eq!(flaky.live.load(Ordering::SeqCst), stats.idle, "{stats:?}");
+    assert!(stats.idle <= max_size);
+    assert!(served.load(Ordering::Relaxed) > 0);
+    // Every slot is still there: max_size leases at once, promptly.
+    flaky.calls.store(2, Ordering::SeqCst); // off the panicking residues for a moment
+    let leases: Vec<_> = (0..max_size)
+        .map(|_| {
+            loop {
+                if let Ok(Ok(lease)) = quietly(|| pool.checkout_timeout(Duration::from_secs(5))) {
+                    break lease;
+                }
+            }
+        })
+        .collect();
+    assert_eq!(leases.len(), max_size);
+    drop(leases);
+}

@@ -389,3 +389,38 @@ fn the_last_handle_dropped_inside_a_job_stops_the_pool_cleanly() {
     });
     assert_eq!(ran, 21);
 }
+
+#[test]
+fn stress_scopes_with_panicking_payloads_wait_for_every_job() {
+    let rounds = 50
+        * std::env::var("PERFKIT_STRESS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1);
+    let pool = WorkerPool::new(2, 4);
+    for round in 0..rounds {
+        let mut done = [0u8; 16];
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.scope(|s| {
+                for (i, slot) in done.iter_mut().enumerate() {
+                    s.execute(move || {
+                        *slot = 1;
+                        if (i + round) % 3 == 0 {
+                            // `resume_unwind`: no panic message per job.
+                            std::panic::resume_unwind(Box::new(Bomb));
+                        }
+                    });
+                }
+            });
+        }));
+        if let Err(payload) = outcome {
+            std::mem::forget(payload);
+        }
+        assert_eq!(done.iter().map(|&d| usize::from(d)).sum::<usize>(), 16);
+    }
+    assert_eq!(
+        pool.stats().panicked,
+        0,
+        "scope jobs' panics go to the scope"
+    );
+}

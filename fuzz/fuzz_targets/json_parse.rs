@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(value.is_ok(), in_place.is_ok());
     if let (Ok(value), Ok(document)) = (value, document) {
         assert_eq!(value, document);
-        let again = parser.parse_value(&perfkit_json::to_vec(&value).unwrap()).unwrap();
+        let again = parser
+            .parse_value(&perfkit_json::to_vec(&value).unwrap())
+            .unwrap();
         assert_eq!(value, again);
     }
 });

@@ -1,0 +1,97 @@
+//! Typed parsing against serde_json, the reference a drop-in follows: for every input and
+//! each of a few shapes, the same accept/reject verdict and, where both accept, the same value
+//! (serde_json built with `float_roundtrip`, correctly rounded as ours; floats still compared
+//! within one ulp, so that the verdicts are what the target checks).
+#![no_main]
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+
+use libfuzzer_sys::fuzz_target;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Event {
+    id: u64,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    score: Option<i32>,
+    #[serde(default)]
+    nested: Option<Box<Event>>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(tag = "type")]
+enum Tagged {
+    A { x: i64 },
+    B { y: Vec<u8> },
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+enum External {
+    Unit,
+    Pair(u16, bool),
+    Named { s: String },
+}
+
+/// Both parsers on `data` as `T`: same verdict, same value.
+fn compare<T: DeserializeOwned + PartialEq + Debug>(data: &[u8], same: impl Fn(&T, &T) -> bool) {
+    let ours = perfkit_json::from_slice::<T>(data);
+    let theirs = serde_json::from_slice::<T>(data);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => assert!(same(a, b), "values differ: {a:?} vs {b:?}"),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "verdicts differ on {:?} as {}: ours {ours:?}, serde_json {theirs:?}",
+            String::from_utf8_lossy(data),
+            std::any::type_name::<T>()
+        ),
+    }
+}
+
+/// Within one ulp, or both the same non-finite (never produced by JSON) value.
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a.to_bits().abs_diff(b.to_bits()) <= 1 && a.signum() == b.signum())
+}
+
+fn close_values(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::{Array, Number, Object};
+    match (a, b) {
+        (Number(x), Number(y)) if x.is_f64() || y.is_f64() => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => close(x, y),
+            _ => false,
+        },
+        (Array(x), Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close_values(a, b))
+        }
+        (Object(x), Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| close_values(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    // serde_json stops at 128 levels; perfkit-json at 1024: compare only where both can go.
+    if data.iter().filter(|&&b| b == b'[' || b == b'{').count() > 100 {
+        return;
+    }
+    compare::<serde_json::Value>(data, close_values);
+    compare::<Event>(data, PartialEq::eq);
+    compare::<Vec<Tagged>>(data, PartialEq::eq);
+    compare::<Vec<External>>(data, PartialEq::eq);
+    compare::<HashMap<u32, bool>>(data, PartialEq::eq);
+    compare::<BTreeMap<String, Option<i8>>>(data, PartialEq::eq);
+    compare::<(u8, i64, String)>(data, PartialEq::eq);
+    compare::<Vec<f64>>(data, |a, b| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(*x, *y))
+    });
+    compare::<u128>(data, PartialEq::eq);
+    compare::<char>(data, PartialEq::eq);
+});
