@@ -38,7 +38,13 @@ const KEPT_PANICS: usize = 16;
 /// - Dropping the pool runs the jobs already queued, then stops and joins the workers.
 ///
 /// Locking: `execute` from inside a job of the same pool can deadlock when the queue is full
-/// and every worker is waiting in `execute`; use `try_execute` (or `scope`) there.
+/// and every worker is waiting in `execute`; use `try_execute` (or `scope`) there. `join`
+/// from inside one of the pool's own jobs panics at once (it would wait for itself); a job
+/// that waits for other jobs uses `scope`. Dropping the last handle inside a job is fine: the
+/// pool stops after the queued jobs, without joining the thread that dropped it.
+///
+/// Panics: nothing a job does (a panic, a panic payload whose own `Drop` panics) kills a
+/// worker or loses a job's accounting; a scope never returns or unwinds while its jobs run.
 ///
 /// # Examples
 /// ```
