@@ -562,7 +562,11 @@ struct Sometimes {
 
 impl Sometimes {
     fn maybe_panic(&self, every: usize) {
-        if self.calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(every) {
+        if self
+            .calls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(every)
+        {
             std::panic::resume_unwind(Box::new("injected"));
         }
     }
