@@ -1,8 +1,8 @@
 use std::fmt;
 
-use crate::slot;
 use crate::stripes::{Stripe, Stripes};
 use crate::sync::{AtomicU64, CachePadded, Ordering};
+use perfkit_utils::ThreadSlot;
 
 /// A striped counter in the style of Java's `LongAdder`: cheap to increment from many threads
 /// at once, O(stripes) to read.
@@ -48,7 +48,7 @@ pub struct Counter {
 
 impl Counter {
     /// A counter at zero. Allocates nothing until threads contend on it.
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     #[must_use]
     pub const fn new() -> Self {
         Self {
@@ -58,7 +58,7 @@ impl Counter {
     }
 
     /// A counter at zero (loom build: not `const`).
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -122,7 +122,7 @@ impl Counter {
     /// Adds to the calling thread's own stripe, or to the shared cell if it has none.
     #[inline]
     fn add_striped(&self, stripes: &[CachePadded<Stripe>], n: u64) {
-        match slot::current() {
+        match ThreadSlot::current() {
             Some(slot) => stripes[slot].add_owned(n),
             None => {
                 self.base.fetch_add(n, Ordering::Relaxed);

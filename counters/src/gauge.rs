@@ -10,7 +10,7 @@ use crate::sync::{AtomicI64, Ordering};
 ///
 /// A gauge updated from many threads at once is one contended cache line; if that shows up in a
 /// profile, count the ups and the downs in two [`Counter`](crate::Counter)s instead and subtract.
-/// Place a hot gauge in its own cache line (`crossbeam_utils::CachePadded`) when it sits next to
+/// Place a hot gauge in its own cache line (`perfkit_utils::CachePadded`) when it sits next to
 /// other frequently written data.
 ///
 /// # Examples
@@ -31,7 +31,7 @@ pub struct Gauge {
 
 impl Gauge {
     /// A gauge at zero.
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     #[must_use]
     pub const fn new() -> Self {
         Self {
@@ -40,7 +40,7 @@ impl Gauge {
     }
 
     /// A gauge at zero (loom build: not `const`).
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     #[must_use]
     pub fn new() -> Self {
         Self {

@@ -66,14 +66,15 @@
 mod counter;
 mod gauge;
 mod max_gauge;
-mod slot;
 mod stripes;
 mod sync;
 
 pub use counter::Counter;
 pub use gauge::Gauge;
 pub use max_gauge::MaxGauge;
-pub use slot::ThreadSlot;
+/// Moved to [`perfkit_utils`] (the shared base crate); re-exported here so that existing
+/// paths keep working.
+pub use perfkit_utils::ThreadSlot;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

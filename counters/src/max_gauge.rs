@@ -28,7 +28,7 @@ pub struct MaxGauge {
 
 impl MaxGauge {
     /// A gauge at zero.
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     #[must_use]
     pub const fn new() -> Self {
         Self {
@@ -37,7 +37,7 @@ impl MaxGauge {
     }
 
     /// A gauge at zero (loom build: not `const`).
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     #[must_use]
     pub fn new() -> Self {
         Self {

@@ -7,8 +7,8 @@
 //! the one of `once_cell::race::OnceBox`: allocate, try to install with one `compare_exchange`,
 //! and free the allocation if another thread installed first.
 
-use crate::slot::stripe_count;
 use crate::sync::{AtomicPtr, AtomicU64, CachePadded, Ordering};
+use perfkit_utils::ThreadSlot;
 
 /// One thread's cell. `value` is written only by the thread that owns this stripe's slot (plain
 /// load + store, no read-modify-write); `taken` records how much of `value` has been handed out
@@ -18,7 +18,7 @@ pub(crate) struct Stripe {
     value: AtomicU64,
     taken: AtomicU64,
     /// Under loom: reports a stripe array that is never freed.
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     _track: loom::alloc::Track<()>,
 }
 
@@ -27,7 +27,7 @@ impl Stripe {
         Self {
             value: AtomicU64::new(0),
             taken: AtomicU64::new(0),
-            #[cfg(loom)]
+            #[cfg(perfkit_loom)]
             _track: loom::alloc::Track::new(()),
         }
     }
@@ -68,23 +68,23 @@ impl Stripe {
     }
 }
 
-/// A stripe array of `stripe_count()` elements, allocated on first use and freed on drop.
+/// A stripe array of `ThreadSlot::count()` elements, allocated on first use and freed on drop.
 #[derive(Debug)]
 pub(crate) struct Stripes {
-    /// Null, or the first element of a leaked `Box<[CachePadded<Stripe>]>` of `stripe_count()`
+    /// Null, or the first element of a leaked `Box<[CachePadded<Stripe>]>` of `ThreadSlot::count()`
     /// elements. Never changes once non-null, until `drop`.
     ptr: AtomicPtr<CachePadded<Stripe>>,
 }
 
 impl Stripes {
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     pub(crate) const fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     pub(crate) fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(std::ptr::null_mut()),
@@ -99,12 +99,12 @@ impl Stripes {
             return None;
         }
         // (1) A non-null `ptr` was installed by `get_or_init` from a boxed slice of exactly
-        // `stripe_count()` initialised elements, and `stripe_count()` never changes; (2) the
+        // `ThreadSlot::count()` initialised elements, and `ThreadSlot::count()` never changes; (2) the
         // Acquire load pairs with the installing Release CAS, so the elements' initialisation
         // is visible; (3) the allocation is freed only in `drop`, which has `&mut self`.
-        // SAFETY: by (1)-(3), `ptr` points to `stripe_count()` live, initialised elements that
+        // SAFETY: by (1)-(3), `ptr` points to `ThreadSlot::count()` live, initialised elements that
         // outlive the `&self` borrow this slice is tied to.
-        Some(unsafe { std::slice::from_raw_parts(ptr, stripe_count()) })
+        Some(unsafe { std::slice::from_raw_parts(ptr, ThreadSlot::count()) })
     }
 
     /// The array, installing a new one if there is none yet.
@@ -113,7 +113,7 @@ impl Stripes {
         if let Some(stripes) = self.get() {
             return stripes;
         }
-        let fresh: Box<[CachePadded<Stripe>]> = (0..stripe_count())
+        let fresh: Box<[CachePadded<Stripe>]> = (0..ThreadSlot::count())
             .map(|_| CachePadded::new(Stripe::new()))
             .collect();
         let fresh = Box::into_raw(fresh).cast::<CachePadded<Stripe>>();
@@ -123,7 +123,7 @@ impl Stripes {
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
-            // SAFETY: `fresh` came from `Box::into_raw` of a slice of `stripe_count()` elements
+            // SAFETY: `fresh` came from `Box::into_raw` of a slice of `ThreadSlot::count()` elements
             // just above and was never published (the CAS failed), so this thread still owns it
             // and nobody else can reach it.
             drop(unsafe { boxed_slice(fresh) });
@@ -137,7 +137,7 @@ impl Drop for Stripes {
     fn drop(&mut self) {
         let ptr = self.ptr.swap(std::ptr::null_mut(), Ordering::Relaxed);
         if !ptr.is_null() {
-            // SAFETY: a non-null `ptr` came from `Box::into_raw` of `stripe_count()` elements in
+            // SAFETY: a non-null `ptr` came from `Box::into_raw` of `ThreadSlot::count()` elements in
             // `get_or_init`; `&mut self` means no borrow from `get` is alive; the field is
             // nulled above, so it is freed once.
             drop(unsafe { boxed_slice(ptr) });
@@ -149,11 +149,11 @@ impl Drop for Stripes {
 ///
 /// # Safety
 /// - `ptr` must come from `Box::into_raw` of a `Box<[CachePadded<Stripe>]>` of exactly
-///   `stripe_count()` elements.
+///   `ThreadSlot::count()` elements.
 /// - The caller must own it: no other reference to the elements is alive, and it is not freed
 ///   twice.
 unsafe fn boxed_slice(ptr: *mut CachePadded<Stripe>) -> Box<[CachePadded<Stripe>]> {
-    let slice = std::ptr::slice_from_raw_parts_mut(ptr, stripe_count());
+    let slice = std::ptr::slice_from_raw_parts_mut(ptr, ThreadSlot::count());
     // SAFETY: the caller's first duty makes this the pointer and length `Box::into_raw`
     // returned; the second makes this the only owner.
     unsafe { Box::from_raw(slice) }

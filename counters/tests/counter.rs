@@ -1,5 +1,5 @@
 //! `Counter`: exact totals under contention, take/reset accounting, slot reuse, wrapping.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,5 +1,5 @@
 //! `Gauge`: exact level after concurrent ups and downs.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use perfkit_counters::Gauge;
 

@@ -2,10 +2,10 @@
 //! inflation (base CAS → publish stripes, loser frees its allocation), owned-stripe adds against
 //! concurrent `take`/`sum`, thread-slot claim/release/reuse, and `MaxGauge`'s read-then-`fetch_max`.
 //!
-//! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
+//! Run: `RUSTFLAGS="--cfg perfkit_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
 //!       cargo test -p perfkit-counters --release --test loom --target-dir target-loom`
 //! Under loom there are two stripes, so a third thread exercises the shared fall-back.
-#![cfg(loom)]
+#![cfg(perfkit_loom)]
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU64, Ordering};

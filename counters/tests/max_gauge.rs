@@ -1,5 +1,5 @@
 //! `MaxGauge`: the true maximum under concurrent records, and per-interval peaks via `take`.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

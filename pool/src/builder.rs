@@ -1,6 +1,6 @@
 use std::fmt;
 
-use perfkit_counters::ThreadSlot;
+use perfkit_utils::ThreadSlot;
 
 use crate::pool::{CreateFn, Pool, RetainFn};
 use crate::reset::{DefaultReset, ResetWith};

@@ -7,7 +7,7 @@
 //! dropping the guard resets the object ([`Reset`], or a closure) and keeps it for the next
 //! `get`. As in `sync.Pool`, each thread has a private slot in front of a shared store (here a
 //! bounded lock-free `crossbeam_queue::ArrayQueue`): a thread reaches its slot through a dense
-//! per-thread index ([`perfkit_counters::ThreadSlot`]) that no other live thread holds, so the
+//! per-thread index ([`perfkit_utils::ThreadSlot`]) that no other live thread holds, so the
 //! usual get-use-return cycle is a few plain loads and stores on one cache line of its own: no
 //! lock, no atomic read-modify-write, nothing another core writes. Objects live in cache-padded
 //! boxes, so two threads working on two pooled objects never share a cache line either.

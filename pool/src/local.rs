@@ -14,7 +14,7 @@
 use std::marker::PhantomData;
 use std::ptr;
 
-use perfkit_counters::ThreadSlot;
+use perfkit_utils::ThreadSlot;
 
 use crate::sync::{AtomicPtr, AtomicU64, AtomicUsize, CachePadded, Ordering};
 

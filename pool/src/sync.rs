@@ -1,10 +1,10 @@
 //! The one place that imports atomics, `Arc` and the shared queue.
 //!
-//! Under `--cfg loom` they come from [`loom`] (the queue becomes a loom `Mutex<VecDeque>` with
+//! Under `--cfg perfkit_loom` they come from [`loom`] (the queue becomes a loom `Mutex<VecDeque>` with
 //! `ArrayQueue`'s API), so the model checker sees every hand-off; otherwise from `std` and
 //! `crossbeam-queue`.
 
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 pub(crate) use crossbeam_queue::ArrayQueue;
 // `std`'s `Arc` even under loom: `Pool::get_owned` takes `self: &Arc<Self>`, which only std's
 // `Arc` allows as a receiver; its reference count is not part of any protocol of ours.
@@ -13,27 +13,21 @@ pub(crate) use std::sync::{Arc, Weak};
 // modelled); only their lock-free parts (the worker queue's permits) are loom models.
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 // The lock behind the worker queue's permits is part of a modelled protocol: loom's under loom.
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 pub(crate) use loom::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
-#[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-#[cfg(not(loom))]
+pub(crate) use perfkit_utils::sync::{AtomicPtr, AtomicU64, AtomicUsize, CachePadded, Ordering};
+#[cfg(not(perfkit_loom))]
 pub(crate) use std::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-
-pub(crate) use crossbeam_utils::CachePadded;
-
 /// `crossbeam_queue::ArrayQueue`'s API over a loom mutex, for models.
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 #[derive(Debug)]
 pub(crate) struct ArrayQueue<T> {
     items: loom::sync::Mutex<std::collections::VecDeque<T>>,
     capacity: usize,
 }
 
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 impl<T> ArrayQueue<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         assert!(capacity > 0, "capacity must be non-zero");

@@ -1,12 +1,12 @@
 //! Loom models of the pool's hand-offs: the per-thread entries (owner-only plain stores, which
-//! rely on `perfkit_counters::ThreadSlot` exclusivity), the lent-hint protocol when an object
+//! rely on `perfkit_utils::ThreadSlot` exclusivity), the lent-hint protocol when an object
 //! returns on another thread, and the `max_idle` budget shared with the queue.
 //!
-//! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
+//! Run: `RUSTFLAGS="--cfg perfkit_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
 //!       cargo test -p perfkit-pool --release --test loom --target-dir target-loom`
 //! Under loom there are two thread slots. Only spawned threads use the pool: loom tears down
 //! the main thread's thread-locals after its statics.
-#![cfg(loom)]
+#![cfg(perfkit_loom)]
 
 use loom::alloc::Track;
 use loom::cell::UnsafeCell;

@@ -1,6 +1,6 @@
 //! `Pool`: objects come back reset, the pool stays bounded, nothing is handed to two holders,
 //! nothing leaks or is dropped twice, and panics neither poison nor leak.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -77,13 +77,13 @@ impl TableHint {
 /// stable prefetch instruction (anything but x86-64) and under loom.
 #[inline(always)]
 fn prefetch_line(addr: *const u8) {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    #[cfg(all(target_arch = "x86_64", not(perfkit_loom)))]
     // SAFETY: a prefetch is only a hint: it reads nothing into the program, writes nothing and
     // never faults, whatever the address, so a stale address (a table freed since) is fine.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         _mm_prefetch::<_MM_HINT_T0>(addr.cast::<i8>());
     }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    #[cfg(not(all(target_arch = "x86_64", not(perfkit_loom))))]
     let _ = addr;
 }

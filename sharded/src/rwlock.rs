@@ -1,7 +1,7 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use perfkit_counters::ThreadSlot;
+use perfkit_utils::ThreadSlot;
 
 use crate::sync::{
     self, CachePadded, Cell, ExclusiveAccess, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -98,7 +98,7 @@ impl<T: ?Sized> ShardedRwLock<T> {
     }
 
     /// The value, without locking (`&mut self` excludes everyone else).
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
     }

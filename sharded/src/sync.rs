@@ -1,13 +1,13 @@
-//! The one place that imports locks and cells. Under `--cfg loom` they come from [`loom`], so
+//! The one place that imports locks and cells. Under `--cfg perfkit_loom` they come from [`loom`], so
 //! the model checker sees every lock and every access to a `ShardedRwLock`'s value.
 
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 pub(crate) use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 pub(crate) use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-pub(crate) use crossbeam_utils::CachePadded;
+pub(crate) use perfkit_utils::CachePadded;
 
 /// Lock a shard for reading, ignoring poison: our shards hold data whose own operations do not
 /// panic half-way (a panic in user code leaves a complete, if updated, value), so a panic in
@@ -27,27 +27,27 @@ pub(crate) fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 /// The value of a `ShardedRwLock`: an `UnsafeCell` whose accesses loom can check.
 #[derive(Debug)]
 pub(crate) struct Cell<T: ?Sized>(
-    #[cfg(not(loom))] std::cell::UnsafeCell<T>,
-    #[cfg(loom)] loom::cell::UnsafeCell<T>,
+    #[cfg(not(perfkit_loom))] std::cell::UnsafeCell<T>,
+    #[cfg(perfkit_loom)] loom::cell::UnsafeCell<T>,
 );
 
 /// A shared access to a [`Cell`]'s value, alive as long as a guard is.
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 pub(crate) struct SharedAccess<T: ?Sized>(*const T);
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 pub(crate) struct SharedAccess<T: ?Sized>(loom::cell::ConstPtr<T>);
 
 /// An exclusive access to a [`Cell`]'s value, alive as long as a guard is.
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 pub(crate) struct ExclusiveAccess<T: ?Sized>(*mut T);
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 pub(crate) struct ExclusiveAccess<T: ?Sized>(loom::cell::MutPtr<T>);
 
 impl<T> Cell<T> {
     pub(crate) fn new(value: T) -> Self {
-        #[cfg(not(loom))]
+        #[cfg(not(perfkit_loom))]
         return Self(std::cell::UnsafeCell::new(value));
-        #[cfg(loom)]
+        #[cfg(perfkit_loom)]
         return Self(loom::cell::UnsafeCell::new(value));
     }
 
@@ -62,13 +62,13 @@ impl<T: ?Sized> Cell<T> {
     }
 
     pub(crate) fn exclusive(&self) -> ExclusiveAccess<T> {
-        #[cfg(not(loom))]
+        #[cfg(not(perfkit_loom))]
         return ExclusiveAccess(self.0.get());
-        #[cfg(loom)]
+        #[cfg(perfkit_loom)]
         return ExclusiveAccess(self.0.get_mut());
     }
 
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     pub(crate) fn get_mut(&mut self) -> &mut T {
         self.0.get_mut()
     }
@@ -78,10 +78,10 @@ impl<T: ?Sized> SharedAccess<T> {
     /// # Safety
     /// - No exclusive access to the same cell may be used while the returned reference lives.
     pub(crate) unsafe fn get(&self) -> &T {
-        #[cfg(not(loom))]
+        #[cfg(not(perfkit_loom))]
         // SAFETY: the pointer comes from a live `UnsafeCell`; the caller excludes writers.
         return unsafe { &*self.0 };
-        #[cfg(loom)]
+        #[cfg(perfkit_loom)]
         // SAFETY: as above; loom checks the claim.
         return unsafe { self.0.deref() };
     }
@@ -91,10 +91,10 @@ impl<T: ?Sized> ExclusiveAccess<T> {
     /// # Safety
     /// - No other access to the same cell may be used while the returned reference lives.
     pub(crate) unsafe fn get(&self) -> &T {
-        #[cfg(not(loom))]
+        #[cfg(not(perfkit_loom))]
         // SAFETY: the pointer comes from a live `UnsafeCell`; the caller excludes everyone.
         return unsafe { &*self.0 };
-        #[cfg(loom)]
+        #[cfg(perfkit_loom)]
         // SAFETY: as above; loom checks the claim.
         return unsafe { &*self.0.deref() };
     }
@@ -102,10 +102,10 @@ impl<T: ?Sized> ExclusiveAccess<T> {
     /// # Safety
     /// - No other access to the same cell may be used while the returned reference lives.
     pub(crate) unsafe fn get_mut(&mut self) -> &mut T {
-        #[cfg(not(loom))]
+        #[cfg(not(perfkit_loom))]
         // SAFETY: the pointer comes from a live `UnsafeCell`; the caller excludes everyone.
         return unsafe { &mut *self.0 };
-        #[cfg(loom)]
+        #[cfg(perfkit_loom)]
         // SAFETY: as above; loom checks the claim.
         return unsafe { self.0.deref() };
     }

@@ -1,9 +1,9 @@
 //! Loom model of `ShardedRwLock`'s protocol: readers lock one shard, writers lock all in
 //! order. Loom's cell tracking reports any reader/writer overlap on the value.
 //!
-//! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
+//! Run: `RUSTFLAGS="--cfg perfkit_loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
 //!       cargo test -p perfkit-sharded --release --test loom --target-dir target-loom`
-#![cfg(loom)]
+#![cfg(perfkit_loom)]
 
 use loom::thread;
 use perfkit_sharded::ShardedRwLock;

@@ -1,6 +1,6 @@
 //! `ShardedMap`: same answers as `HashMap` on random operation sequences (proptest), exact
 //! totals from concurrent `upsert`s, and the documented API corners.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;

@@ -1,5 +1,5 @@
 //! `ShardedRwLock`: readers see consistent values while writers update; no poisoning.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

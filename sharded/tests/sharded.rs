@@ -1,6 +1,6 @@
 //! `Sharded<T>`: keys map to stable shards, counts are powers of two, whole-structure
 //! operations visit every shard.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use perfkit_sharded::{Sharded, default_shards};
 

@@ -99,7 +99,7 @@ impl Permits {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, perfkit_loom))]
 mod tests {
     use std::collections::VecDeque;
 

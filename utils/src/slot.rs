@@ -1,10 +1,10 @@
 //! Thread slots: a small dense id per live thread, so that a thread can own one stripe in every
-//! striped [`Counter`](crate::Counter) and update it without an atomic read-modify-write.
+//! striped counter (perfkit-counters) and update it without an atomic read-modify-write.
 //!
-//! A process-wide bitmap hands out ids `0..stripe_count()`, lowest free first. A thread claims an
-//! id the first time it adds to a striped counter and gives it back when it exits (its
-//! thread-local guard is dropped), so ids stay dense while threads come and go. A thread that
-//! finds every id taken gets none and uses the counter's shared cell instead.
+//! A process-wide bitmap hands out ids `0..slot_count()`, lowest free first. A thread claims an
+//! id the first time it asks for one and gives it back when it exits (its thread-local guard is
+//! dropped), so ids stay dense while threads come and go. A thread that finds every id taken
+//! gets none and uses a shared fall-back instead.
 //!
 //! Ordering: a release (`fetch_and`, `Release`) and the next claim of the same id
 //! (`compare_exchange`, `Acquire`) synchronise, so everything the old owner wrote to its stripes
@@ -12,40 +12,39 @@
 
 use crate::sync::{AtomicU64, Cell, Ordering, thread_local};
 
-/// Upper bound on stripes per counter (and so on thread slots): 4 bitmap words.
-pub(crate) const MAX_STRIPES: usize = 256;
-const WORDS: usize = MAX_STRIPES / 64;
+/// The most thread slots there can be ([`ThreadSlot::count`] is at most this): 4 bitmap words.
+pub const MAX_SLOTS: usize = 256;
+const WORDS: usize = MAX_SLOTS / 64;
 
-/// Stripes per striped counter: twice the available parallelism rounded up to a power of two,
-/// in `4..=MAX_STRIPES`. Computed once; every counter in the process uses the same value, which
-/// is also the number of thread slots.
-#[cfg(not(loom))]
+/// Thread slots: twice the available parallelism rounded up to a power of two, in
+/// `4..=MAX_SLOTS`. Computed once; fixed for the life of the process.
+#[cfg(not(perfkit_loom))]
 #[inline]
-pub(crate) fn stripe_count() -> usize {
-    match STRIPE_COUNT.load(Ordering::Relaxed) {
-        0 => init_stripe_count(),
+fn slot_count() -> usize {
+    match SLOT_COUNT.load(Ordering::Relaxed) {
+        0 => init_slot_count(),
         known => known,
     }
 }
 
-#[cfg(not(loom))]
-static STRIPE_COUNT: crate::sync::AtomicUsize = crate::sync::AtomicUsize::new(0);
+#[cfg(not(perfkit_loom))]
+static SLOT_COUNT: crate::sync::AtomicUsize = crate::sync::AtomicUsize::new(0);
 
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 #[cold]
-fn init_stripe_count() -> usize {
+fn init_slot_count() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let count = (2 * cores).next_power_of_two().clamp(4, MAX_STRIPES);
+    let count = (2 * cores).next_power_of_two().clamp(4, MAX_SLOTS);
     // The first value stored wins, so the count never changes once a counter has used it.
-    match STRIPE_COUNT.compare_exchange(0, count, Ordering::Relaxed, Ordering::Relaxed) {
+    match SLOT_COUNT.compare_exchange(0, count, Ordering::Relaxed, Ordering::Relaxed) {
         Ok(_) => count,
         Err(winner) => winner,
     }
 }
 
-/// Under loom: two stripes, so that three threads exercise the shared fall-back too.
-#[cfg(loom)]
-pub(crate) fn stripe_count() -> usize {
+/// Under loom: two slots, so that three threads exercise the shared fall-back too.
+#[cfg(perfkit_loom)]
+fn slot_count() -> usize {
     2
 }
 
@@ -55,23 +54,23 @@ struct Registry {
 }
 
 impl Registry {
-    #[cfg(not(loom))]
+    #[cfg(not(perfkit_loom))]
     const fn new() -> Self {
         Self {
             words: [const { AtomicU64::new(0) }; WORDS],
         }
     }
 
-    #[cfg(loom)]
+    #[cfg(perfkit_loom)]
     fn new() -> Self {
         Self {
             words: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
-    /// Claims the lowest free slot below `stripe_count()`, if any.
+    /// Claims the lowest free slot below `slot_count()`, if any.
     fn claim(&self) -> Option<usize> {
-        let count = stripe_count();
+        let count = slot_count();
         for (w, word) in self.words.iter().enumerate().take(count.div_ceil(64)) {
             let valid = match count - w * 64 {
                 n if n >= 64 => u64::MAX,
@@ -103,10 +102,10 @@ impl Registry {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 static REGISTRY: Registry = Registry::new();
 
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 loom::lazy_static! {
     static ref REGISTRY: Registry = Registry::new();
 }
@@ -123,7 +122,7 @@ struct Releaser {
 impl Drop for Releaser {
     fn drop(&mut self) {
         let slot = self.slot.get();
-        if slot < MAX_STRIPES {
+        if slot < MAX_SLOTS {
             // Later thread-local destructors on this thread must not use the slot any more.
             let _ = SLOT.try_with(|s| s.set(NO_SLOT));
             REGISTRY.release(slot);
@@ -131,7 +130,7 @@ impl Drop for Releaser {
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(perfkit_loom))]
 thread_local! {
     /// This thread's slot, `UNCLAIMED` or `NO_SLOT`. No destructor: always readable.
     static SLOT: Cell<usize> = const { Cell::new(UNCLAIMED) };
@@ -139,16 +138,18 @@ thread_local! {
 }
 
 // loom's `thread_local!` has no `const` form.
-#[cfg(loom)]
+#[cfg(perfkit_loom)]
 thread_local! {
     static SLOT: Cell<usize> = Cell::new(UNCLAIMED);
     static RELEASER: Releaser = Releaser { slot: Cell::new(UNCLAIMED) };
 }
 
-/// Dense per-thread indexes: the slots that [`Counter`](crate::Counter) stripes are indexed by,
-/// offered for building other per-thread structures (perfkit-pool's per-thread caches use them).
+/// Dense per-thread indexes: the slots that perfkit-counters' stripes are indexed by, offered
+/// for building other per-thread structures (perfkit-pool's per-thread caches and
+/// perfkit-sharded's reader slots use them).
 ///
-/// Guarantees (unsafe code may rely on them; perfkit-pool does): every slot is below
+/// Guarantees (unsafe code may rely on them; perfkit-counters and perfkit-pool do, and pin this
+/// crate's exact version): every slot is below
 /// [`ThreadSlot::count`], which never changes during the process; while a thread holds a slot
 /// no other live thread holds the same one; a thread keeps its slot until it exits (or until
 /// its thread-locals are torn down, after which it gets `None`); a slot given up by one thread
@@ -158,7 +159,7 @@ thread_local! {
 ///
 /// # Examples
 /// ```
-/// use perfkit_counters::ThreadSlot;
+/// use perfkit_utils::ThreadSlot;
 ///
 /// let mine = ThreadSlot::current().expect("a fresh process has free slots");
 /// assert!(mine < ThreadSlot::count());
@@ -170,7 +171,10 @@ pub struct ThreadSlot {
 }
 
 impl ThreadSlot {
-    /// The calling thread's slot, claiming the lowest free one on first use.
+    /// The calling thread's slot, claiming the lowest free one on first use. `None` when every
+    /// slot is held by another live thread (the thread then keeps getting `None`: retrying would
+    /// cost every call a scan), or once the thread's thread-locals are being torn down; such a
+    /// thread needs a shared fall-back.
     #[inline]
     #[must_use]
     pub fn current() -> Option<usize> {
@@ -184,7 +188,7 @@ impl ThreadSlot {
     #[must_use]
     pub fn claimed() -> Option<usize> {
         let slot = SLOT.with(Cell::get);
-        (slot < MAX_STRIPES).then_some(slot)
+        (slot < MAX_SLOTS).then_some(slot)
     }
 
     /// The number of slots: twice the available parallelism rounded up to a power of two, at
@@ -192,19 +196,19 @@ impl ThreadSlot {
     #[inline]
     #[must_use]
     pub fn count() -> usize {
-        stripe_count()
+        slot_count()
     }
 }
 
 /// The calling thread's slot, claiming one on first use. `None` when every slot is owned by
 /// another live thread, or once this thread's thread-local storage is being torn down; such a
 /// thread must use a shared atomic path. A thread that once found no slot free keeps using the
-/// shared path: retrying on every add would cost every add a scan of the bitmap.
+/// shared path: retrying on every call would cost every call a scan of the bitmap.
 #[inline]
-pub(crate) fn current() -> Option<usize> {
+fn current() -> Option<usize> {
     // `SLOT` has a const initialiser and no destructor: reading it is one `%fs`-relative load.
     let slot = SLOT.with(Cell::get);
-    if slot < MAX_STRIPES {
+    if slot < MAX_SLOTS {
         Some(slot)
     } else {
         unclaimed_or_none(slot)

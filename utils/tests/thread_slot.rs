@@ -1,9 +1,9 @@
 //! `ThreadSlot`: claiming, `claimed` never claiming, distinct slots for live threads.
-#![cfg(not(loom))]
+#![cfg(not(perfkit_loom))]
 
 use std::sync::Barrier;
 
-use perfkit_counters::ThreadSlot;
+use perfkit_utils::ThreadSlot;
 
 #[test]
 fn claimed_reports_a_slot_only_after_current_claims_it() {
