@@ -2,7 +2,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use bytes::{Bytes, BytesMut};
-use perfkit_pool::{Pool, Pooled, ResetWith, Stats};
+use perfkit_pool::Pool;
+use perfkit_pool::object::{Pooled, ResetWith, Stats};
 
 /// The size classes of a [`BufferPool`]: 4 KiB, 64 KiB and 1 MiB.
 pub const SIZE_CLASSES: [usize; 3] = [4 << 10, 64 << 10, 1 << 20];

@@ -13,10 +13,10 @@
 //! boxes, so two threads working on two pooled objects never share a cache line either.
 //!
 //! Unlike `sync.Pool`, the pool is bounded and predictable: at most
-//! [`max_idle`](Builder::max_idle) objects are kept (per-thread slots included), a
-//! [`retain`](Builder::retain) predicate drops objects that grew too big rather than pinning
+//! [`max_idle`](object::Builder::max_idle) objects are kept (per-thread slots included), a
+//! [`retain`](object::Builder::retain) predicate drops objects that grew too big rather than pinning
 //! their memory forever, an object whose holder panicked is dropped rather than reused, and
-//! [`Stats`] counts hits, misses and drops at about a nanosecond per operation.
+//! [`Stats`](object::Stats) counts hits, misses and drops at about a nanosecond per operation.
 //!
 //! The arena pattern (Rust's answer to "escape analysis and GC pressure") is a pool of
 //! `bumpalo::Bump` (feature `bumpalo`): allocate a request's small objects from a pooled
@@ -113,27 +113,18 @@
 //! pool.get();
 //! ```
 
-mod builder;
-mod guard;
-mod local;
-mod panic;
-mod pool;
-mod reset;
-mod resource;
-mod stats;
-mod sync;
-mod worker;
+pub mod object;
+pub mod resource;
+pub mod worker;
 
-pub use builder::{Builder, DEFAULT_MAX_IDLE};
-pub use guard::{OwnedPooled, PoolGuard, Pooled};
-pub use pool::Pool;
-pub use reset::{DefaultReset, Reset, ResetWith};
-pub use resource::{
-    CheckoutError, DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Lease, Manage, ResourcePool,
-    ResourcePoolBuilder, ResourceStats,
-};
-pub use stats::Stats;
-pub use worker::{Scope, TryExecuteError, WorkerPool, WorkerPoolBuilder, WorkerStats};
+#[cfg(feature = "bumpalo")]
+mod arena;
+mod panic;
+mod sync;
+
+pub use object::{Pool, Reset};
+pub use resource::{CheckoutError, Lease, Manage, ResourcePool};
+pub use worker::{Scope, WorkerPool};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

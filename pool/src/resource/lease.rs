@@ -2,7 +2,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
-use super::{Manage, Shared};
+use super::Manage;
+use super::shared::Shared;
 use crate::sync::Arc;
 
 /// A resource checked out of a [`ResourcePool`](crate::ResourcePool); derefs to it and returns

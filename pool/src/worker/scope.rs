@@ -4,7 +4,8 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
-use super::{Job, WorkerPool};
+use super::WorkerPool;
+use super::inner::Job;
 use crate::panic::{AbortOnUnwind, drop_payload};
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 

@@ -6,7 +6,7 @@ use std::hash::BuildHasher;
 ///
 /// Implemented for the std collections, `bytes::BytesMut` (feature `bytes`) and
 /// `bumpalo::Bump` (feature `bumpalo`). For other types, implement it, or give the pool a reset
-/// closure through [`Builder::reset`](crate::Builder::reset).
+/// closure through [`Builder::reset`](super::Builder::reset).
 ///
 /// # Examples
 /// ```
@@ -93,16 +93,8 @@ impl Reset for bytes::BytesMut {
     }
 }
 
-#[cfg(feature = "bumpalo")]
-impl Reset for bumpalo::Bump {
-    /// Frees every allocation at once and keeps the arena's largest chunk for the next user.
-    fn reset(&mut self) {
-        bumpalo::Bump::reset(self);
-    }
-}
-
 /// How a pool resets objects: [`DefaultReset`] (the type's [`Reset`] impl), or any
-/// `Fn(&mut T)` closure or function given to [`Builder::reset`](crate::Builder::reset).
+/// `Fn(&mut T)` closure or function given to [`Builder::reset`](super::Builder::reset).
 ///
 /// The pool is generic over it (`Pool<T, R = DefaultReset>`), so the reset is a direct,
 /// inlinable call on every return rather than a call through a pointer: on the machine of our

@@ -2,8 +2,8 @@ use std::fmt;
 
 use perfkit_utils::ThreadSlot;
 
-use crate::pool::{CreateFn, Pool, RetainFn};
-use crate::reset::{DefaultReset, ResetWith};
+use super::pool::{CreateFn, Pool, RetainFn};
+use super::reset::{DefaultReset, ResetWith};
 
 /// Default for [`Builder::max_idle`].
 pub const DEFAULT_MAX_IDLE: usize = 64;

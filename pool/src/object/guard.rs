@@ -3,9 +3,10 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr;
 
-use crate::local::{Boxed, Lent};
-use crate::pool::Pool;
-use crate::reset::{DefaultReset, ResetWith};
+use super::lent::Lent;
+use super::pool::Pool;
+use super::reset::{DefaultReset, ResetWith};
+use super::slots::Boxed;
 use crate::sync::{Arc, CachePadded};
 
 /// An object borrowed from a pool; returns it (reset) when dropped, from whichever thread drops

@@ -2,11 +2,11 @@ use std::fmt;
 
 use perfkit_counters::Counter;
 
-use crate::builder::Builder;
-use crate::guard::{OwnedPooled, Pooled};
-use crate::local::{Boxed, LocalSlots};
-use crate::reset::{DefaultReset, Reset, ResetWith};
-use crate::stats::Stats;
+use super::builder::Builder;
+use super::guard::{OwnedPooled, Pooled};
+use super::reset::{DefaultReset, Reset, ResetWith};
+use super::slots::{Boxed, LocalSlots};
+use super::stats::Stats;
 use crate::sync::{Arc, ArrayQueue, AtomicUsize, CachePadded, Ordering};
 
 pub(crate) type CreateFn<T> = dyn Fn() -> T + Send + Sync;

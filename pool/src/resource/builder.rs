@@ -1,0 +1,114 @@
+//! The resource pool's knobs, their defaults, and `build`, which starts the maintenance thread.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use super::maintenance::maintain;
+use super::shared::{Shared, State};
+use super::{Manage, ResourcePool, ResourceStats};
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex};
+
+/// The defaults of [`ResourcePoolBuilder`].
+pub const DEFAULT_MAX_SIZE: usize = 10;
+/// How long [`ResourcePool::checkout`] waits by default: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Config {
+    pub(super) max_size: usize,
+    pub(super) min_idle: usize,
+    pub(super) timeout: Duration,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) max_lifetime: Option<Duration>,
+}
+
+/// Builds a [`ResourcePool`].
+#[must_use]
+pub struct ResourcePoolBuilder<M: Manage> {
+    pub(super) manager: M,
+    pub(super) config: Config,
+}
+
+impl<M: Manage> ResourcePoolBuilder<M> {
+    /// The most live resources (idle, leased or being created); default 10.
+    ///
+    /// # Panics
+    /// If `max_size` is 0.
+    pub fn max_size(mut self, max_size: usize) -> Self {
+        assert!(max_size > 0, "a resource pool needs max_size >= 1");
+        self.config.max_size = max_size;
+        self
+    }
+
+    /// Idle resources the maintenance thread keeps ready (default 0: none made ahead).
+    pub fn min_idle(mut self, min_idle: usize) -> Self {
+        self.config.min_idle = min_idle;
+        self
+    }
+
+    /// How long [`ResourcePool::checkout`] waits for a resource (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Drop resources idle for longer than this (default: never).
+    pub fn idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.config.idle_timeout = Some(idle_timeout);
+        self
+    }
+
+    /// Drop resources older than this, when they are next idle (default: never).
+    pub fn max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.config.max_lifetime = Some(max_lifetime);
+        self
+    }
+
+    /// The pool. With `min_idle`, `idle_timeout` or `max_lifetime` set, it starts a maintenance
+    /// thread that makes the first `min_idle` resources and then runs every
+    /// `min(idle_timeout, max_lifetime) / 4` (at most every 30 s); it stops when the last
+    /// handle to the pool is dropped.
+    ///
+    /// # Panics
+    /// If the maintenance thread cannot be spawned.
+    #[must_use]
+    pub fn build(self) -> ResourcePool<M> {
+        let config = self.config;
+        let shared = Arc::new(Shared {
+            manager: self.manager,
+            handles: AtomicUsize::new(1),
+            config,
+            state: Mutex::new(State {
+                idle: VecDeque::new(),
+                live: 0,
+                shutdown: false,
+                stats: ResourceStats::default(),
+            }),
+            available: Condvar::new(),
+            maintenance: Condvar::new(),
+        });
+        if config.min_idle > 0 || config.idle_timeout.is_some() || config.max_lifetime.is_some() {
+            let period = [config.idle_timeout, config.max_lifetime]
+                .into_iter()
+                .flatten()
+                .map(|d| d / 4)
+                .fold(Duration::from_secs(30), Duration::min)
+                .max(Duration::from_millis(1));
+            let weak = Arc::downgrade(&shared);
+            std::thread::Builder::new()
+                .name("perfkit-resource-pool".into())
+                .spawn(move || maintain(&weak, period))
+                .expect("spawn the resource pool's maintenance thread");
+        }
+        ResourcePool { shared }
+    }
+}
+
+impl<M: Manage> fmt::Debug for ResourcePoolBuilder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourcePoolBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

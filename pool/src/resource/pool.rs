@@ -1,0 +1,231 @@
+//! The pool handle: checkouts, stats, clearing, closing on the last drop.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::builder::{Config, DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, ResourcePoolBuilder};
+use super::shared::Shared;
+use super::{CheckoutError, Lease, Manage, ResourceStats};
+use crate::sync::{Arc, Ordering};
+
+/// A bounded pool of resources made by a [`Manage`] implementation: connection pooling.
+///
+/// - Never more than [`max_size`](ResourcePoolBuilder::max_size) live resources (idle, leased,
+///   or being created): a burst of requests waits instead of opening a connection storm.
+/// - [`checkout`](Self::checkout) takes the most recently returned idle resource (warm
+///   caches, and the rest can age out), checks it with [`Manage::is_valid`], and waits up to
+///   the timeout for one when all are leased; [`try_checkout`](Self::try_checkout) never waits.
+/// - A [`Lease`] derefs to the resource and returns it on drop (through [`Manage::recycle`]);
+///   [`Lease::mark_broken`] drops it instead. A failed `create` frees its slot.
+/// - `max_lifetime` and `idle_timeout` retire old resources; a maintenance thread does that
+///   and keeps `min_idle` resources ready, when either is set.
+///
+/// The pool is a handle: clones share it, and it is `Send + Sync`.
+///
+/// Locking: one mutex, held only to move a resource in or out of the idle list; no user code
+/// runs under it (`create`, `is_valid`, `recycle` and a resource's `Drop` run without it).
+///
+/// Panics: user code may panic anywhere (`create`, `is_valid`, `recycle`, a resource's
+/// `Drop`, the holder of a lease): the panic reaches the caller, the resource it concerned is
+/// dropped, and its slot is freed, so the pool never shrinks below `max_size`. In the
+/// maintenance thread such a panic is counted in
+/// [`maintenance_panics`](ResourceStats::maintenance_panics) and the thread goes on.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use perfkit_pool::{CheckoutError, Manage, ResourcePool};
+///
+/// struct Counter;
+/// impl Manage for Counter {
+///     type Resource = Vec<u32>;
+///     type Error = std::io::Error;
+///     fn create(&self) -> std::io::Result<Vec<u32>> { Ok(Vec::new()) }
+///     fn is_valid(&self, _: &mut Vec<u32>) -> bool { true }
+/// }
+///
+/// let pool = ResourcePool::builder(Counter).max_size(1).timeout(Duration::from_millis(20)).build();
+/// let mut lease = pool.checkout()?;
+/// lease.push(1);
+/// // The only resource is leased: a second checkout times out.
+/// assert!(matches!(pool.checkout(), Err(CheckoutError::Timeout(_))));
+/// drop(lease);
+/// assert_eq!(*pool.checkout()?, [1]);
+/// assert_eq!(pool.stats().created, 1);
+/// # Ok::<(), CheckoutError<std::io::Error>>(())
+/// ```
+pub struct ResourcePool<M: Manage> {
+    pub(super) shared: Arc<Shared<M>>,
+}
+
+impl<M: Manage> Clone for ResourcePool<M> {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M: Manage> ResourcePool<M> {
+    /// A pool of at most 10 resources with a 30 s checkout timeout; see [`builder`](Self::builder).
+    pub fn new(manager: M) -> Self {
+        Self::builder(manager).build()
+    }
+
+    /// A builder for `max_size`, `min_idle`, `timeout`, `idle_timeout`, `max_lifetime`.
+    pub fn builder(manager: M) -> ResourcePoolBuilder<M> {
+        ResourcePoolBuilder {
+            manager,
+            config: Config {
+                max_size: DEFAULT_MAX_SIZE,
+                min_idle: 0,
+                timeout: DEFAULT_TIMEOUT,
+                idle_timeout: None,
+                max_lifetime: None,
+            },
+        }
+    }
+
+    /// A valid resource, waiting up to the pool's timeout for one.
+    ///
+    /// # Errors
+    /// [`CheckoutError::Timeout`] when none became free in time; [`CheckoutError::Create`]
+    /// when making a new one failed (its slot is freed).
+    pub fn checkout(&self) -> Result<Lease<M>, CheckoutError<M::Error>> {
+        self.checkout_timeout(self.shared.config.timeout)
+    }
+
+    /// [`checkout`](Self::checkout) with its own timeout.
+    ///
+    /// # Errors
+    /// As [`checkout`](Self::checkout).
+    pub fn checkout_timeout(&self, timeout: Duration) -> Result<Lease<M>, CheckoutError<M::Error>> {
+        let start = Instant::now();
+        let deadline = start.checked_add(timeout);
+        let mut waited = false;
+        let mut state = self.shared.lock();
+        let mut expired = Vec::new();
+        loop {
+            if let Some(idle) = self.shared.pop_live(&mut state, &mut expired) {
+                // Counted here, under the lock already held; taken back if it fails validation.
+                state.stats.reused += 1;
+                drop(state);
+                self.shared.retire(std::mem::take(&mut expired));
+                match self.shared.validate(idle) {
+                    Some(lease) => return Ok(self.finish(lease, start, waited)),
+                    None => {
+                        state = self.shared.lock();
+                        continue;
+                    }
+                }
+            }
+            if !expired.is_empty() {
+                // Their slots are still counted: free them (running their `Drop`) without the
+                // lock, then look again.
+                drop(state);
+                self.shared.retire(std::mem::take(&mut expired));
+                state = self.shared.lock();
+                continue;
+            }
+            if state.live < self.shared.config.max_size {
+                state.live += 1;
+                drop(state);
+                let lease = self.shared.create()?;
+                return Ok(self.finish(lease, start, waited));
+            }
+            let now = Instant::now();
+            let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
+            if remaining.is_zero() {
+                state.stats.timeouts += 1;
+                return Err(CheckoutError::Timeout(timeout));
+            }
+            if !waited {
+                waited = true;
+                state.stats.waits += 1;
+            }
+            state = self
+                .shared
+                .available
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// An idle, valid resource if there is one; never waits and never creates.
+    #[must_use]
+    pub fn try_checkout(&self) -> Option<Lease<M>> {
+        let mut expired = Vec::new();
+        loop {
+            let idle = {
+                let mut state = self.shared.lock();
+                let idle = self.shared.pop_live(&mut state, &mut expired);
+                if idle.is_some() {
+                    state.stats.reused += 1;
+                }
+                idle
+            };
+            self.shared.retire(std::mem::take(&mut expired));
+            if let Some(lease) = self.shared.validate(idle?) {
+                return Some(lease);
+            }
+        }
+    }
+
+    fn finish(&self, lease: Lease<M>, start: Instant, waited: bool) -> Lease<M> {
+        if waited {
+            self.shared.lock().stats.wait_time += start.elapsed();
+        }
+        lease
+    }
+
+    /// The pool's counters and gauges, read at one instant.
+    #[must_use]
+    pub fn stats(&self) -> ResourceStats {
+        let state = self.shared.lock();
+        ResourceStats {
+            idle: state.idle.len(),
+            in_use: state.live - state.idle.len(),
+            ..state.stats
+        }
+    }
+
+    /// The most live resources.
+    #[must_use]
+    pub fn max_size(&self) -> usize {
+        self.shared.config.max_size
+    }
+
+    /// Drops every idle resource (leased ones return as usual), e.g. after the server behind
+    /// them restarted.
+    pub fn clear(&self) {
+        let idle: Vec<_> = self.shared.lock().idle.drain(..).collect();
+        self.shared.retire(idle);
+    }
+}
+
+impl<M: Manage> Drop for ResourcePool<M> {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last handle: close the pool. Idle resources are dropped now, leased ones
+            // when they come back; the maintenance thread wakes and exits.
+            let idle: Vec<_> = {
+                let mut state = self.shared.lock();
+                state.shutdown = true;
+                state.idle.drain(..).collect()
+            };
+            self.shared.maintenance.notify_all();
+            self.shared.retire(idle);
+        }
+    }
+}
+
+impl<M: Manage> fmt::Debug for ResourcePool<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourcePool")
+            .field("max_size", &self.shared.config.max_size)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,112 @@
+//! What the workers share: the queue's receiving end and permits, the pending count `join`
+//! waits on, the panic record; and running one job with its accounting in drop guards.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crossbeam_channel::Receiver;
+
+use super::permits::Permits;
+use crate::panic::drop_payload;
+use crate::sync::{AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
+
+/// A job as it travels through the queue.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Panic payloads kept for [`WorkerPool::take_panics`] and [`WorkerPool::join`]; later ones
+/// are only counted, so a job that panics in a loop cannot grow memory without bound.
+pub(super) const KEPT_PANICS: usize = 16;
+
+pub(crate) struct Inner {
+    pub(super) receiver: Receiver<Job>,
+    pub(super) permits: Permits,
+    /// Jobs queued, being submitted, or running: `join` waits for zero.
+    pub(super) pending: AtomicUsize,
+    /// `join` sleeps here; signalled (under `idle_lock`) when `pending` drops to zero.
+    pub(super) idle_lock: Mutex<()>,
+    pub(super) idle: Condvar,
+    pub(super) executed: AtomicU64,
+    pub(super) panicked: AtomicU64,
+    pub(super) panics: Mutex<Vec<Box<dyn Any + Send>>>,
+}
+
+thread_local! {
+    /// The address of the pool whose job this thread runs right now (0 when none): lets
+    /// `join` see that it was called from inside one of the pool's own jobs.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Inner {
+    /// Runs a job taken from the queue, catching its panic and accounting for it. Nothing the
+    /// job does escapes: the bookkeeping is in drop guards and a panic payload is dropped
+    /// under `catch_unwind` (its own `Drop` may panic too).
+    pub(super) fn run(&self, job: Job) {
+        self.permits.release();
+        let _finished = Finished(self);
+        let _running = Running::enter(self);
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+            self.panicked.fetch_add(1, Ordering::Relaxed);
+            let mut panics = self
+                .panics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if panics.len() < KEPT_PANICS {
+                panics.push(payload);
+            } else {
+                drop(panics);
+                drop_payload(payload);
+            }
+        }
+    }
+
+    /// Whether the calling thread is running one of this pool's jobs right now.
+    pub(super) fn running_here(&self) -> bool {
+        RUNNING.with(Cell::get) == std::ptr::from_ref(self) as usize
+    }
+
+    /// Runs one queued job on the calling thread, if there is one.
+    pub(crate) fn help(&self) -> bool {
+        match self.receiver.try_recv() {
+            Ok(job) => {
+                self.run(job);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Counts a job as finished when dropped, whatever happened inside it.
+struct Finished<'a>(&'a Inner);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let inner = self.0;
+        inner.executed.fetch_add(1, Ordering::Relaxed);
+        if inner.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Take the lock so that a `join` between its check and its wait cannot miss this.
+            let _idle = inner
+                .idle_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            inner.idle.notify_all();
+        }
+    }
+}
+
+/// Marks the thread as running a job of one pool, restoring the previous mark when dropped
+/// (a job may run another pool's jobs, or help its own scope).
+struct Running(usize);
+
+impl Running {
+    fn enter(inner: &Inner) -> Self {
+        Self(RUNNING.replace(std::ptr::from_ref(inner) as usize))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.set(self.0);
+    }
+}

@@ -1,0 +1,242 @@
+//! The worker pool handle: submitting jobs, waiting for them, scopes, stats, shutdown.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::resume_unwind;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::Sender;
+
+use super::builder::WorkerPoolBuilder;
+use super::inner::{Inner, Job};
+use super::{Scope, TryExecuteError, WorkerStats, scope};
+use crate::panic::drop_payload;
+use crate::sync::{Arc, Ordering};
+
+/// A fixed number of worker threads running jobs from a bounded queue.
+///
+/// - [`execute`](Self::execute) blocks while the queue is full (backpressure: a burst waits
+///   instead of growing a queue or spawning threads without bound);
+///   [`try_execute`](Self::try_execute) hands the job back instead.
+/// - [`scope`](Self::scope) runs jobs that borrow from the caller's stack and returns when
+///   all of them have run; the waiting thread runs queued jobs meanwhile.
+/// - A panicking job does not kill its worker: the panic is caught, counted, and can be taken
+///   with [`take_panics`](Self::take_panics) or re-raised by [`join`](Self::join).
+/// - Dropping the pool runs the jobs already queued, then stops and joins the workers.
+///
+/// Locking: `execute` from inside a job of the same pool can deadlock when the queue is full
+/// and every worker is waiting in `execute`; use `try_execute` (or `scope`) there. `join`
+/// from inside one of the pool's own jobs panics at once (it would wait for itself); a job
+/// that waits for other jobs uses `scope`. Dropping the last handle inside a job is fine: the
+/// pool stops after the queued jobs, without joining the thread that dropped it.
+///
+/// Panics: nothing a job does (a panic, a panic payload whose own `Drop` panics) kills a
+/// worker or loses a job's accounting; a scope never returns or unwinds while its jobs run.
+///
+/// # Examples
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use perfkit_pool::WorkerPool;
+///
+/// let pool = WorkerPool::new(2, 64);
+/// let total = Arc::new(AtomicU64::new(0));
+/// for i in 0..100 {
+///     let total = Arc::clone(&total);
+///     pool.execute(move || { total.fetch_add(i, Ordering::Relaxed); });
+/// }
+/// pool.join();
+/// assert_eq!(total.load(Ordering::Relaxed), 4950);
+///
+/// // Borrowed data, no Arc: the scope waits for its jobs.
+/// let mut parts = vec![0u64; 4];
+/// pool.scope(|s| {
+///     for (i, part) in parts.iter_mut().enumerate() {
+///         s.execute(move || *part = (i as u64 + 1) * 10);
+///     }
+/// });
+/// assert_eq!(parts, [10, 20, 30, 40]);
+/// ```
+pub struct WorkerPool {
+    pub(super) inner: Arc<Inner>,
+    /// `None` once dropping: closing the channel tells the workers to finish.
+    pub(super) sender: Option<Sender<Job>>,
+    pub(super) workers: Vec<JoinHandle<()>>,
+}
+
+impl WorkerPool {
+    /// `threads` workers and a queue of `queue_capacity` jobs.
+    ///
+    /// # Panics
+    /// If either is 0, or a thread cannot be spawned.
+    #[must_use]
+    pub fn new(threads: usize, queue_capacity: usize) -> Self {
+        Self::builder()
+            .threads(threads)
+            .queue_capacity(queue_capacity)
+            .build()
+    }
+
+    /// A builder for the thread count, queue capacity, thread names and stack size.
+    pub fn builder() -> WorkerPoolBuilder {
+        WorkerPoolBuilder {
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            queue_capacity: 1024,
+            name: "perfkit-worker".into(),
+            stack_size: None,
+        }
+    }
+
+    /// Queues `job`, waiting while the queue is full.
+    pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
+        self.inner.permits.acquire();
+        self.send(Box::new(job));
+    }
+
+    /// Queues `job` if the queue has room; never waits.
+    ///
+    /// # Errors
+    /// The job, unrun, when the queue is full.
+    pub fn try_execute<F: FnOnce() + Send + 'static>(
+        &self,
+        job: F,
+    ) -> Result<(), TryExecuteError<F>> {
+        if !self.inner.permits.try_acquire() {
+            return Err(TryExecuteError(job));
+        }
+        // The permit guarantees room (see `permits`), so this does not wait.
+        self.send(Box::new(job));
+        Ok(())
+    }
+
+    /// Pushes a job that holds a permit: there is room (see `permits`), so this never waits.
+    pub(crate) fn send(&self, job: Job) {
+        self.inner.pending.fetch_add(1, Ordering::Relaxed);
+        let sender = self.sender.as_ref().expect("the sender lives until drop");
+        // The receiver lives in `inner`, which `self` keeps alive, so the channel is open;
+        // and the permit means it is not full.
+        if sender.try_send(job).is_err() {
+            unreachable!("a job holding a permit always finds room in the open queue");
+        }
+    }
+
+    /// Waits until the queue is empty and no job is running; then, if a job panicked since
+    /// the last `join` or [`take_panics`](Self::take_panics), re-raises the first such panic
+    /// on this thread (the other kept payloads are dropped). Jobs queued concurrently by other
+    /// threads are waited for too.
+    ///
+    /// # Panics
+    /// Re-raises a job's panic, as above. Panics at once, with a message saying so, when
+    /// called from inside one of this pool's own jobs: that job is pending itself, so the wait
+    /// could never end. A job that must wait for other jobs uses [`scope`](Self::scope).
+    pub fn join(&self) {
+        assert!(
+            !self.inner.running_here(),
+            "WorkerPool::join called from inside one of the pool's own jobs: it would wait for \
+             itself forever (use WorkerPool::scope to wait for jobs from a job)"
+        );
+        self.wait_idle();
+        let panics = std::mem::take(
+            &mut *self
+                .inner
+                .panics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut panics = panics.into_iter();
+        if let Some(first) = panics.next() {
+            panics.for_each(drop_payload);
+            resume_unwind(first);
+        }
+    }
+
+    fn wait_idle(&self) {
+        let inner = &*self.inner;
+        while inner.pending.load(Ordering::Acquire) != 0 {
+            if inner.help() {
+                continue;
+            }
+            let idle = inner
+                .idle_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if inner.pending.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            // Bounded: a job queued meanwhile is run by this thread on the next round.
+            let _ = inner
+                .idle
+                .wait_timeout(idle, std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Takes the payloads of the jobs that panicked (up to 16 kept; the rest only counted in
+    /// [`stats`](Self::stats)). A later [`join`](Self::join) does not re-raise them.
+    pub fn take_panics(&self) -> Vec<Box<dyn Any + Send>> {
+        std::mem::take(
+            &mut *self
+                .inner
+                .panics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Runs `f`, whose jobs ([`Scope::execute`]) may borrow anything that outlives the call,
+    /// and returns when all of them have run. The calling thread runs queued jobs while it
+    /// waits (so a scope inside a job cannot starve the pool). A panic in `f` or in a job is
+    /// re-raised here, after every job has finished.
+    pub fn scope<'env, F, R>(&self, f: F) -> R
+    where
+        F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> R,
+    {
+        scope::run(self, f)
+    }
+
+    /// The pool's counters.
+    #[must_use]
+    pub fn stats(&self) -> WorkerStats {
+        WorkerStats {
+            threads: self.workers.len(),
+            queued: self.inner.permits.used(),
+            executed: self.inner.executed.load(Ordering::Relaxed),
+            panicked: self.inner.panicked.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Worker threads.
+    #[must_use]
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl Drop for WorkerPool {
+    /// Runs the jobs already queued, then stops and joins the workers. Panics of jobs are not
+    /// re-raised here (take them with `take_panics` first). Dropped from inside one of its own
+    /// jobs (the job held the last handle), it joins every other worker and leaves the one
+    /// running that job to finish the queue and exit by itself.
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        let me = std::thread::current().id();
+        for worker in self.workers.drain(..) {
+            if worker.thread().id() == me {
+                continue; // joining ourselves would deadlock; this thread exits after the job
+            }
+            // Jobs' panics are caught, so a worker only ends by returning.
+            let _ = worker.join();
+        }
+    }
+}
+
+impl fmt::Debug for WorkerPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerPool")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
