@@ -11,10 +11,7 @@ use crate::registry::{self, Throughput};
 /// If a case's answer differs from its baseline's (the case does not do the same work), or if
 /// no group belongs to `area`.
 pub fn bench_area(c: &mut Criterion, area: &str) {
-    let groups: Vec<_> = registry::all()
-        .into_iter()
-        .filter(|g| g.area == area)
-        .collect();
+    let groups = registry::area(area);
     assert!(!groups.is_empty(), "no benchmark group in area {area:?}");
     for group in groups {
         // Checked when criterion first runs one of the group's cases, so that a filtered run

@@ -113,6 +113,12 @@ pub fn all() -> Vec<Group> {
     crate::groups::all()
 }
 
+/// The groups of one area (`cargo bench --bench <area>`), built without the others.
+#[must_use]
+pub fn area(name: &str) -> Vec<Group> {
+    crate::groups::area(name)
+}
+
 /// Removes temporary files the groups created (call when done with the groups).
 pub fn cleanup() {
     crate::groups::cleanup();

@@ -52,3 +52,18 @@ fn every_group_and_case_is_where_the_snapshot_says() {
         "the registry changed: if on purpose, rerun with PERFKIT_BLESS=1 and review the diff"
     );
 }
+
+#[test]
+fn each_area_builds_exactly_its_own_groups() {
+    let all = registry::all();
+    for area in ["counters", "pool", "sharded", "buffers", "json", "patterns"] {
+        let want: Vec<_> = all
+            .iter()
+            .filter(|g| g.area == area)
+            .map(|g| g.name)
+            .collect();
+        let got: Vec<_> = registry::area(area).iter().map(|g| g.name).collect();
+        assert_eq!(got, want, "area {area}");
+    }
+    assert!(registry::area("nonsense").is_empty());
+}

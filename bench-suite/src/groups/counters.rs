@@ -85,7 +85,8 @@ pub(super) fn groups() -> Vec<Group> {
                 AtomicU64/1t is the uncontended floor: a striped Counter below it scales. \
                 Counter/1t never sees contention, so it stays one compare-exchange cell; \
                 Counter::striped/1t shows the owned-stripe path on one thread. \
-                No peer: no maintained crate offers a striped counter with take().",
+                AtomicU64/2t is the peer: the contended atomic a user would otherwise write \
+                (no maintained crate offers a striped counter with take()).",
         check_iters: CHECK_ITERS,
         cases: vec![
             increments("Mutex<u64>", Role::Baseline, 1, Mutex::new(0u64)),
@@ -93,7 +94,7 @@ pub(super) fn groups() -> Vec<Group> {
             increments("Counter", Role::Pattern, 1, Counter::new()),
             increments("Counter::striped", Role::Pattern, 1, Counter::striped()),
             increments("Mutex<u64>", Role::Baseline, 2, Mutex::new(0u64)),
-            increments("AtomicU64", Role::Pattern, 2, AtomicU64::new(0)),
+            increments("AtomicU64", Role::Peer, 2, AtomicU64::new(0)),
             increments("Counter", Role::Pattern, 2, Counter::new()),
         ],
     };
@@ -110,13 +111,14 @@ pub(super) fn groups() -> Vec<Group> {
         about: "one read of a counter's total (lock+load, load, or sum over stripes)",
         throughput: Some(Throughput::Elements(1)),
         notes: "Counter::sum on a striped counter visits every stripe: its cost grows with the \
-                stripe count (2 x cores rounded up to a power of two, at least 4).",
+                stripe count (2 x cores rounded up to a power of two, at least 4). \
+                AtomicU64::load is the peer: what a plain atomic counter's read costs.",
         check_iters: CHECK_ITERS,
         cases: vec![
             reads("Mutex<u64>", Role::Baseline, move || {
                 *mutex.lock().expect("poisoned")
             }),
-            reads("AtomicU64::load", Role::Pattern, move || {
+            reads("AtomicU64::load", Role::Peer, move || {
                 atomic.load(Ordering::Relaxed)
             }),
             reads("Counter::sum", Role::Pattern, move || plain.sum()),

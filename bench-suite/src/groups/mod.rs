@@ -11,18 +11,31 @@ mod workers;
 
 use crate::registry::Group;
 
+/// Each module's area (its bench target) and its groups, in report order.
+const MODULES: &[(&str, fn() -> Vec<Group>)] = &[
+    ("counters", counters::groups),
+    ("pool", pool::groups),
+    ("pool", connections::groups),
+    ("pool", workers::groups),
+    ("sharded", sharded::groups),
+    ("buffers", buffers::groups),
+    ("json", json::groups),
+    ("patterns", patterns::groups),
+];
+
 /// Every group, in report order.
 pub(crate) fn all() -> Vec<Group> {
-    let mut groups = Vec::new();
-    groups.extend(counters::groups());
-    groups.extend(pool::groups());
-    groups.extend(connections::groups());
-    groups.extend(workers::groups());
-    groups.extend(sharded::groups());
-    groups.extend(buffers::groups());
-    groups.extend(json::groups());
-    groups.extend(patterns::groups());
-    groups
+    MODULES.iter().flat_map(|(_, groups)| groups()).collect()
+}
+
+/// The groups of one area only: the other areas' groups are not even built.
+pub(crate) fn area(name: &str) -> Vec<Group> {
+    MODULES
+        .iter()
+        .filter(|(area, _)| *area == name)
+        .flat_map(|(_, groups)| groups())
+        .inspect(|g| debug_assert_eq!(g.area, name, "group {} is in the wrong module", g.name))
+        .collect()
 }
 
 /// Removes the temporary files the groups created (the `buffers` area writes and reads files).

@@ -120,7 +120,10 @@ pub(super) fn groups() -> Vec<Group> {
         notes: "Pools have one worker per core (2 here) and are built before timing; the \
                 submitting thread is the bench thread. WorkerPool's queue holds 1,024 jobs \
                 (execute blocks when full; scope runs queued jobs on the submitting thread \
-                instead). thread::spawn per job spawns all 10,000 threads, then joins them.",
+                instead). thread::spawn per job spawns all 10,000 threads, then joins them. \
+                rayon's allocations/op are not counted: ThreadPool::scope runs its closure on a \
+                pool thread, so each spawn boxes its job there, and allocations are tallied per \
+                thread of the bench (a shared tally would make every allocation contend).",
         check_iters: 2,
         cases,
     }]
