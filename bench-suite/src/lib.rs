@@ -24,6 +24,7 @@
 pub mod alloc;
 pub mod echo;
 pub mod fill;
+pub mod fixture;
 pub mod front;
 mod groups;
 pub mod machine;

@@ -232,3 +232,22 @@ fn every_entry_point_handles_max_depth_on_a_2_mib_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn values_deeper_than_the_recursive_builder_are_built_alike() {
+    // The owned builder recurses 64 levels, then walks iteratively: both halves must agree
+    // with the value serde_json builds (through the same `Value` type's `Deserialize`).
+    for depth in [63usize, 64, 65, 100, 120] {
+        let mut doc = String::from("[1, \"s\", -0, {\"k\": [true, null]}]");
+        for i in 0..depth {
+            doc = if i % 2 == 0 {
+                format!(r#"{{"a{i}": {doc}, "n": {i}, "e": [], "o": {{}}}}"#)
+            } else {
+                format!("[{i}, {doc}, \"x\", []]")
+            };
+        }
+        let ours = perfkit_json::parse_value(doc.as_bytes()).unwrap();
+        let theirs: Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(ours, theirs, "depth {depth}");
+    }
+}

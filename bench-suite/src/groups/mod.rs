@@ -11,8 +11,11 @@ mod workers;
 
 use crate::registry::Group;
 
-/// Each module's area (its bench target) and its groups, in report order.
-const MODULES: &[(&str, fn() -> Vec<Group>)] = &[
+/// A module of groups: its area (the bench target) and the function that builds its groups.
+type Module = (&'static str, fn() -> Vec<Group>);
+
+/// Each module's area and its groups, in report order.
+const MODULES: &[Module] = &[
     ("counters", counters::groups),
     ("pool", pool::groups),
     ("pool", connections::groups),
