@@ -13,12 +13,25 @@
 //!
 //! `CASE` is the case name with its `/Nt` suffix (`perfkit_pool::Pool/2t`).
 
-use std::fmt::Write as _;
-
 use crate::render::nanos;
 use crate::report::{CaseResult, GroupResult, Report};
 
 const END: &str = "<!-- /perfkit -->";
+
+/// Refuses a report measured on a tree with uncommitted changes: numbers in the docs must
+/// name a commit someone can check out.
+///
+/// # Errors
+/// When the report's commit is marked `+dirty`.
+pub fn require_clean(report: &Report) -> Result<(), String> {
+    if report.machine.commit.ends_with("+dirty") {
+        return Err(format!(
+            "measured at {}, a tree with uncommitted changes: commit, measure again, then fill",
+            report.machine.commit
+        ));
+    }
+    Ok(())
+}
 
 /// Rewrites every marked region of `doc` from `report`.
 ///
@@ -55,7 +68,7 @@ fn render(spec: &str, report: &Report) -> Result<String, String> {
     let group_name = words.next();
     let case_name = words.next();
     if kind == "machine" {
-        return Ok(machine(report));
+        return Ok(crate::render::machine_line(report));
     }
     let group = find_group(
         report,
@@ -94,45 +107,9 @@ fn find_case<'g>(group: &'g GroupResult, name: &str) -> Result<&'g CaseResult, S
         .ok_or_else(|| format!("group {:?} has no case {name:?}", group.name))
 }
 
-fn machine(report: &Report) -> String {
-    let m = &report.machine;
-    format!(
-        "Measured by `cargo run -p perfkit-bench --release -- report` on {} ({} cores), {}, {}, \
-         commit `{}`, {}: {} samples per case, taken round-robin across each group's cases; \
-         medians; spread is half the interquartile range; multi-threaded times are aggregate.{}",
-        m.cpu,
-        m.cores,
-        m.os,
-        m.rustc,
-        m.commit,
-        m.date,
-        report.samples,
-        if report.quick {
-            " (A `--quick` run: indicative only.)"
-        } else {
-            ""
-        }
-    )
-}
-
 fn table(group: &GroupResult) -> String {
-    let mut out = String::from(
-        "\n\n| case | role | time/op | spread | allocs/op | vs baseline | vs best peer |\n|---|---|---|---|---|---|---|\n",
-    );
-    let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
-    for c in &group.cases {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | ±{:.1}% | {:.2} | {} | {} |",
-            c.name.replace('|', "\\|").replace('<', "\\<"),
-            c.role,
-            nanos(c.median_ns),
-            (c.p75_ns - c.p25_ns) / 2.0 / c.median_ns * 100.0,
-            c.allocs_per_op,
-            ratio(c.vs_baseline),
-            ratio(c.vs_best_peer),
-        );
-    }
-    out.push('\n');
-    out
+    format!(
+        "\n\n{}\n",
+        crate::render::markdown_table(group, &crate::render::DOC_COLUMNS)
+    )
 }

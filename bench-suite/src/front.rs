@@ -19,7 +19,7 @@ pub fn bench_area(c: &mut Criterion, area: &str) {
         let checked = std::cell::OnceCell::new();
         let check = || {
             checked.get_or_init(|| {
-                if let Err(wrong) = crate::report::check(&group) {
+                if let Err(wrong) = crate::check::check(&group) {
                     panic!("{wrong}");
                 }
             });

@@ -9,13 +9,15 @@ use perfkit_bench::{machine::Machine, registry, render, svg};
 const USAGE: &str = "\
 usage: perfkit-bench report [--quick] [--group NAME]... [--out DIR]
        perfkit-bench list
-       perfkit-bench fill [--from REPORT_JSON] FILE...
+       perfkit-bench fill [--from REPORT_JSON] [--allow-dirty] FILE...
 
 report   run the benchmark groups and print a comparison table per group; also writes
          report.md, report.json and report.svg to DIR (default: <target dir>/perfkit)
 list     print the groups and their cases
 fill     rewrite the numbers between `<!-- perfkit:... -->` markers in FILEs (the crate docs,
-         docs/PATTERNS.md) from REPORT_JSON (default: <target dir>/perfkit/report.json)
+         docs/PATTERNS.md) from REPORT_JSON (default: <target dir>/perfkit/report.json); a
+         report measured on a tree with uncommitted changes is refused (its numbers would
+         name a commit nobody can check out) unless --allow-dirty (for a local experiment)
 
 --quick  short warm-up and few samples (the whole suite in well under 2 minutes):
          a smoke test, not numbers to quote";
@@ -27,6 +29,7 @@ struct Args {
     out: Option<PathBuf>,
     from: Option<PathBuf>,
     files: Vec<PathBuf>,
+    allow_dirty: bool,
 }
 
 fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -38,10 +41,12 @@ fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
         out: None,
         from: None,
         files: Vec::new(),
+        allow_dirty: false,
     };
     while let Some(arg) = raw.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
+            "--allow-dirty" => args.allow_dirty = true,
             "--group" => args.groups.push(raw.next().ok_or("--group needs a name")?),
             "--out" => args.out = Some(raw.next().ok_or("--out needs a directory")?.into()),
             "--from" => args.from = Some(raw.next().ok_or("--from needs a file")?.into()),
@@ -75,6 +80,10 @@ fn run_fill(args: &Args) -> Result<(), String> {
         serde_json::from_str(&json).map_err(|e| format!("{}: {e}", from.display()))?;
     if args.files.is_empty() {
         return Err("fill needs the files to rewrite".into());
+    }
+    if !args.allow_dirty {
+        perfkit_bench::fill::require_clean(&report)
+            .map_err(|e| format!("{}: {e} (or pass --allow-dirty)", from.display()))?;
     }
     for file in &args.files {
         let doc = std::fs::read_to_string(file)

@@ -1,4 +1,6 @@
-//! Renders a [`Report`] as a terminal table and as Markdown.
+//! Renders a [`Report`]: the terminal tables, report.md, and the tables and machine line that
+//! `fill` writes into the docs. One renderer for each thing: the machine line
+//! ([`machine_line`]), the cells of a row ([`rows`]) and Markdown escaping ([`md_cell`]).
 
 use std::fmt::Write;
 
@@ -48,6 +50,48 @@ const HEADERS: [&str; 10] = [
     "vs floor",
 ];
 
+/// The columns the docs' tables show (`fill`): indexes into [`HEADERS`].
+pub const DOC_COLUMNS: [usize; 7] = [0, 1, 2, 3, 5, 7, 8];
+
+/// A cell for a Markdown table: `|` and `<` escaped (a `<` would start raw HTML).
+#[must_use]
+pub fn md_cell(cell: &str) -> String {
+    cell.replace('|', "\\|").replace('<', "\\<")
+}
+
+/// One line saying how the numbers were made: the command, the machine, the compiler, the
+/// commit, the date, and how samples were taken. The terminal's header, report.md's
+/// introduction and the docs' machine markers all use it.
+#[must_use]
+pub fn machine_line(report: &Report) -> String {
+    format!(
+        "Measured by `cargo run -p perfkit-bench --release -- report` on {}: {} samples per case, \
+         taken round-robin across each group's cases; medians; spread is half the \
+         interquartile range; multi-threaded times are aggregate.{}",
+        report.machine.summary(),
+        report.samples,
+        if report.quick {
+            " (A `--quick` run: indicative only.)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// A Markdown table of `group` with the given columns (indexes into [`HEADERS`]).
+#[must_use]
+pub fn markdown_table(group: &GroupResult, columns: &[usize]) -> String {
+    let mut out = String::new();
+    let head: Vec<&str> = columns.iter().map(|&i| HEADERS[i]).collect();
+    let _ = writeln!(out, "| {} |", head.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len()));
+    for row in rows(group) {
+        let cells: Vec<String> = columns.iter().map(|&i| md_cell(&row[i])).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
 fn rows(group: &GroupResult) -> Vec<[String; 10]> {
     group
         .cases
@@ -73,7 +117,7 @@ fn rows(group: &GroupResult) -> Vec<[String; 10]> {
 #[must_use]
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "perfkit report -- {}", report.machine.summary());
+    let _ = writeln!(out, "perfkit report -- {}", machine_line(report));
     for group in &report.groups {
         let rows = rows(group);
         let mut widths = HEADERS.map(|h| h.chars().count());
@@ -106,42 +150,15 @@ pub fn text(report: &Report) -> String {
     out
 }
 
-/// The report as Markdown: machine section, then one table per group with its notes.
+/// The report as Markdown: how it was measured, then one table per group with its notes.
 #[must_use]
 pub fn markdown(report: &Report) -> String {
-    let m = &report.machine;
     let mut out = String::from("# perfkit comparison report\n\n");
-    let _ = writeln!(out, "| machine | |\n|---|---|");
-    let _ = writeln!(
-        out,
-        "| CPU | {} |\n| cores | {} |\n| OS | {} |",
-        m.cpu, m.cores, m.os
-    );
-    let _ = writeln!(
-        out,
-        "| compiler | {} |\n| commit | {} |\n| date | {} |",
-        m.rustc, m.commit, m.date
-    );
-    let _ = writeln!(
-        out,
-        "| run | {} samples per case{}, median time per op |",
-        report.samples,
-        if report.quick {
-            " (`--quick`: indicative only)"
-        } else {
-            ""
-        }
-    );
-    if !m.optimized {
-        let _ = writeln!(out, "\n**Debug build: these numbers mean nothing.**");
-    }
+    let _ = writeln!(out, "{}", machine_line(report));
+    let all: Vec<usize> = (0..HEADERS.len()).collect();
     for group in &report.groups {
         let _ = writeln!(out, "\n## {}\n\n{}.\n", group.name, group.about);
-        let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
-        for row in rows(group) {
-            let _ = writeln!(out, "| {} |", row.join(" | ").replace('<', "\\<"));
-        }
+        out.push_str(&markdown_table(group, &all));
         if !group.notes.is_empty() {
             let _ = writeln!(out, "\n{}", group.notes);
         }

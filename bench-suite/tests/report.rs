@@ -51,13 +51,13 @@ fn a_case_doing_different_work_is_rejected() {
         summing(Role::Baseline, 2, 0),
         summing(Role::Pattern, 2, 0),
     ]);
-    assert!(report::check(&ok).is_ok());
+    assert!(perfkit_bench::check::check(&ok).is_ok());
     let wrong = group(vec![
         summing(Role::Baseline, 1, 0),
         summing(Role::Baseline, 2, 0),
         summing(Role::Pattern, 2, 1),
     ]);
-    let err = report::check(&wrong).expect_err("the skewed case must be caught");
+    let err = perfkit_bench::check::check(&wrong).expect_err("the skewed case must be caught");
     assert_eq!(err.got, err.expected + 1);
     assert!(err.to_string().contains("does not do the same work"));
 }
@@ -134,6 +134,11 @@ fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
     let report: Report = serde_json::from_str(json).unwrap();
     let doc = "a <!-- perfkit:vs g ours/1t -->?<!-- /perfkit --> b <!-- perfkit:time g base/1t -->?<!-- /perfkit -->\n\
                <!-- perfkit:table g -->old<!-- /perfkit -->\n<!-- perfkit:machine --><!-- /perfkit -->";
+    perfkit_bench::fill::require_clean(&report).expect("commit abc is clean");
+    let mut dirty = report.clone();
+    dirty.machine.commit = "abc+dirty".into();
+    let refused = perfkit_bench::fill::require_clean(&dirty).expect_err("a dirty tree is refused");
+    assert!(refused.contains("abc+dirty"), "{refused}");
     let filled = perfkit_bench::fill::fill(doc, &report).unwrap();
     assert!(
         filled.starts_with("a <!-- perfkit:vs g ours/1t -->4.00x<!-- /perfkit --> b "),

@@ -1,13 +1,11 @@
-//! The comparison report: runs groups, checks every case's answer against the baseline's, and
-//! measures time per op (median of samples after a warm-up) with allocations per op.
+//! The runner: warm-up, calibration, samples taken round-robin, medians and ratios.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use crate::machine::Machine;
-use crate::registry::{Case, Group, Role, Throughput};
+use super::schema::{CaseResult, GroupResult};
+use crate::check::{WrongAnswer, check};
+use crate::registry::{Case, Group, Role};
 
 /// How long to measure.
 #[derive(Clone, Copy, Debug)]
@@ -33,131 +31,6 @@ impl Plan {
         sample: Duration::from_millis(10),
         samples: 9,
     };
-}
-
-/// One case's figures.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CaseResult {
-    /// Case name.
-    pub name: String,
-    /// Its role.
-    pub role: Role,
-    /// Threads it ran on.
-    pub threads: usize,
-    /// Median time per operation, in nanoseconds (aggregate over threads).
-    pub median_ns: f64,
-    /// 25th percentile of the samples' time per op.
-    pub p25_ns: f64,
-    /// 75th percentile of the samples' time per op.
-    pub p75_ns: f64,
-    /// Operations per sample.
-    pub iters_per_sample: u64,
-    /// Allocations per operation, over all samples.
-    pub allocs_per_op: f64,
-    /// Bytes allocated per operation, over all samples.
-    pub bytes_per_op: f64,
-    /// Speedup over the baseline with the same thread count (baseline time / this time).
-    pub vs_baseline: Option<f64>,
-    /// Speedup over the fastest peer with the same thread count.
-    pub vs_best_peer: Option<f64>,
-    /// Speedup over the floor with the same thread count (floor time / this time); below 1
-    /// means slower.
-    pub vs_floor: Option<f64>,
-}
-
-impl CaseResult {
-    /// Throughput in units per second, from the median.
-    #[must_use]
-    pub fn per_second(&self, throughput: Throughput) -> f64 {
-        let units = match throughput {
-            Throughput::Elements(n) | Throughput::Bytes(n) => n as f64,
-        };
-        units * 1e9 / self.median_ns
-    }
-}
-
-/// One group's figures.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct GroupResult {
-    /// Group name.
-    pub name: String,
-    /// Bench target that runs it under criterion.
-    pub area: String,
-    /// What one operation is.
-    pub about: String,
-    /// Work per operation.
-    pub throughput: Option<Throughput>,
-    /// Caveats.
-    pub notes: String,
-    /// The cases, in registry order.
-    pub cases: Vec<CaseResult>,
-}
-
-/// A whole report.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Report {
-    /// Where and when it was measured.
-    pub machine: Machine,
-    /// Whether `--quick` was used.
-    pub quick: bool,
-    /// Samples per case.
-    pub samples: usize,
-    /// The groups.
-    pub groups: Vec<GroupResult>,
-}
-
-/// A case did different work from its group's baseline.
-#[derive(Debug)]
-pub struct WrongAnswer {
-    /// Group name.
-    pub group: String,
-    /// Case name.
-    pub case: String,
-    /// What the case answered.
-    pub got: u64,
-    /// What the baseline answered.
-    pub expected: u64,
-}
-
-impl std::fmt::Display for WrongAnswer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "group {}: case {} answered {} but the baseline answered {}; it does not do the same work",
-            self.group, self.case, self.got, self.expected
-        )
-    }
-}
-
-impl std::error::Error for WrongAnswer {}
-
-/// Checks that every case of `group` gives the same answer as the group's first baseline with
-/// the same thread count (threads split the work, so answers may differ between counts).
-///
-/// # Errors
-/// The first case whose answer differs.
-pub fn check(group: &Group) -> Result<(), WrongAnswer> {
-    let mut expected: Vec<(usize, u64)> = Vec::new();
-    for case in group.cases.iter().filter(|c| c.role == Role::Baseline) {
-        if !expected.iter().any(|(threads, _)| *threads == case.threads) {
-            expected.push((case.threads, (case.run)(group.check_iters).answer));
-        }
-    }
-    for case in &group.cases {
-        let Some(&(_, expected)) = expected.iter().find(|(t, _)| *t == case.threads) else {
-            continue;
-        };
-        let got = (case.run)(group.check_iters).answer;
-        if got != expected {
-            return Err(WrongAnswer {
-                group: group.name.to_owned(),
-                case: case.name.clone(),
-                got,
-                expected,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Measures every case of `group`, printing progress to `progress`.
