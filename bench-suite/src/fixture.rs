@@ -3,6 +3,11 @@
 //! the process. Building the registry (`perfkit-bench list`, `report --group pool`) therefore
 //! builds no fixture and reads no data file; the answer check, which runs every case before
 //! anything is timed, builds each one outside the timed region.
+//!
+//! Three process-wide resources stay `static`s, since they must exist once per process
+//! whatever registry is built: the echo server of the `connections` group, the temporary file
+//! the `read` group writes (and [`registry::cleanup`](crate::registry::cleanup) removes), and
+//! the generated log lines every `buffers` group cycles through.
 
 use std::fmt;
 use std::sync::LazyLock;

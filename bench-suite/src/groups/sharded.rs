@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::hash::RandomState;
 use std::hint::black_box;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use perfkit_sharded::{ShardedMap, ShardedRwLock};
 
+use crate::fixture::Fixture;
 use crate::measure;
 use crate::registry::{CHECK_ITERS, Case, Group, Role, Throughput};
 
@@ -171,9 +172,9 @@ fn random_ops<M: Map>(map: &M, t: usize, n: u64, write_percent: u64) -> u64 {
 
 /// `threads` threads doing [`random_ops`] on one shared map.
 fn map_case<M: Map>(name: &str, role: Role, threads: usize, write_percent: u64) -> Case {
-    let map: OnceLock<Arc<M>> = OnceLock::new();
+    let map: Fixture<Arc<M>> = Fixture::new(shared_map::<M>);
     Case::new(name, role, threads, move |iters| {
-        let map = map.get_or_init(shared_map::<M>);
+        let map = map.get();
         measure::threads(threads, iters, |t, n| {
             random_ops(&**map, t, n, write_percent)
         })
@@ -185,13 +186,14 @@ fn map_case<M: Map>(name: &str, role: Role, threads: usize, write_percent: u64) 
 /// threads pay for sharing one map: shard locks and table lines moving between cores.
 fn map_per_thread_case(threads: usize, write_percent: u64) -> Case {
     type Own = ShardedMap<u64, u64, RandomState>;
-    let maps: OnceLock<Vec<Own>> = OnceLock::new();
+    let maps: Fixture<Vec<Own>> =
+        Fixture::new(move || (0..threads).map(|_| filled::<Own>()).collect());
     Case::new(
         "ShardedMap, one per thread",
         Role::Floor,
         threads,
         move |iters| {
-            let maps = maps.get_or_init(|| (0..threads).map(|_| filled::<Own>()).collect());
+            let maps = maps.get();
             measure::threads(threads, iters, |t, n| {
                 random_ops(&maps[t], t, n, write_percent)
             })

@@ -1,14 +1,15 @@
 //! docs/PATTERNS.md, entry 19. Bounds-check elimination: bounds-check elimination.
 
 use std::hint::black_box;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use super::{group, single};
+use crate::fixture::Fixture;
 use crate::registry::{Group, Role, Throughput};
 
-fn vectors() -> &'static (Vec<u64>, Vec<u64>) {
-    static V: OnceLock<(Vec<u64>, Vec<u64>)> = OnceLock::new();
-    V.get_or_init(|| {
+/// Two 10,000-element vectors, built on first use.
+fn vectors() -> Fixture<(Vec<u64>, Vec<u64>)> {
+    Fixture::new(|| {
         (
             (0..10_000u64).collect(),
             (0..10_000u64).map(|i| i * 3 + 1).collect(),
@@ -66,9 +67,10 @@ fn dot_chunks(a: &[u64], b: &[u64]) -> u64 {
 }
 
 pub(super) fn bounds() -> Group {
-    let case = |name: &str, role: Role, f: fn(&[u64], &[u64]) -> u64| {
+    let vectors = vectors();
+    let case = move |name: &str, role: Role, f: fn(&[u64], &[u64]) -> u64| {
         single(name, role, move || {
-            let (a, b) = black_box(vectors());
+            let (a, b) = black_box(vectors.get());
             f(a, b)
         })
     };
@@ -126,11 +128,12 @@ fn scan_zip(a: &[u64], out: &mut [u64]) -> u64 {
 }
 
 pub(super) fn bounds_scan() -> Group {
-    let case = |name: &str, role: Role, f: fn(&[u64], &mut [u64]) -> u64| {
+    let vectors = vectors();
+    let case = move |name: &str, role: Role, f: fn(&[u64], &mut [u64]) -> u64| {
         let out = Mutex::new(vec![0u64; 10_000]);
         single(name, role, move || {
             let mut out = out.lock().expect("not poisoned");
-            f(&black_box(vectors()).0, black_box(&mut out[..]))
+            f(&black_box(vectors.get()).0, black_box(&mut out[..]))
         })
     };
     group(

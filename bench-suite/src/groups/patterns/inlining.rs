@@ -1,9 +1,9 @@
 //! docs/PATTERNS.md, entry 18. Inlining: inlining.
 
 use std::hint::black_box;
-use std::sync::OnceLock;
 
 use super::{group, single};
+use crate::fixture::Fixture;
 use crate::registry::{Group, Role, Throughput};
 
 /// A small hot function, kept out of line.
@@ -18,16 +18,12 @@ fn score_inlined(x: u32) -> u32 {
     (x ^ (x >> 3)).wrapping_mul(0x9E37_79B9) >> 7
 }
 
-fn inputs() -> &'static [u32] {
-    static INPUTS: OnceLock<Vec<u32>> = OnceLock::new();
-    INPUTS.get_or_init(|| {
+pub(super) fn inlining() -> Group {
+    let inputs: Fixture<Vec<u32>> = Fixture::new(|| {
         (0..10_000u32)
             .map(|i| i.wrapping_mul(2_654_435_761))
             .collect()
-    })
-}
-
-pub(super) fn inlining() -> Group {
+    });
     group(
         "inlining",
         "apply a 4-instruction function to 10,000 u32s and sum",
@@ -38,14 +34,14 @@ pub(super) fn inlining() -> Group {
          non-inlinable call through a function pointer or another crate without LTO) costs.",
         1000,
         vec![
-            single("#[inline(never)] fn", Role::Baseline, || {
-                black_box(inputs())
+            single("#[inline(never)] fn", Role::Baseline, move || {
+                black_box(inputs.get())
                     .iter()
                     .map(|&x| u64::from(score_outlined(x)))
                     .sum()
             }),
-            single("inlinable fn", Role::Pattern, || {
-                black_box(inputs())
+            single("inlinable fn", Role::Pattern, move || {
+                black_box(inputs.get())
                     .iter()
                     .map(|&x| u64::from(score_inlined(x)))
                     .sum()

@@ -1,9 +1,9 @@
 //! docs/PATTERNS.md, entry 15. Struct field layout: struct field layout.
 
 use std::hint::black_box;
-use std::sync::OnceLock;
 
 use super::{group, single};
+use crate::fixture::Fixture;
 use crate::registry::{Group, Role, Throughput};
 
 /// Fields in declaration order under `repr(C)`: padding after each small field.
@@ -42,18 +42,13 @@ const RECORDS: usize = 10_000_000;
 
 macro_rules! scan_case {
     ($name:expr, $role:expr, $ty:ty) => {{
-        fn data() -> &'static [$ty] {
-            static DATA: OnceLock<Vec<$ty>> = OnceLock::new();
-            DATA.get_or_init(|| {
-                (0..RECORDS as u64)
-                    .map(|i| {
-                        <$ty>::from_parts(i as u8, i, (i >> 8) as u8, i as u32, (i >> 16) as u8)
-                    })
-                    .collect()
-            })
-        }
-        single($name, $role, || {
-            black_box(data()).iter().fold(0u64, |acc, r| {
+        let data: Fixture<Vec<$ty>> = Fixture::new(|| {
+            (0..RECORDS as u64)
+                .map(|i| <$ty>::from_parts(i as u8, i, (i >> 8) as u8, i as u32, (i >> 16) as u8))
+                .collect()
+        });
+        single($name, $role, move || {
+            black_box(data.get()).iter().fold(0u64, |acc, r| {
                 acc.wrapping_add(r.id ^ u64::from(r.count))
                     .wrapping_add(u64::from(r.flag ^ r.kind ^ r.level))
             })
