@@ -10,7 +10,20 @@
 //! the generated log lines every `buffers` group cycles through.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::LazyLock;
+
+/// The benchmark data folder (the one holding `json/` with twitter.json and the other standard
+/// bench files): `$PERFKIT_DATA` if set, else `../shared/data` beside the workspace. Outside
+/// this tree, point `PERFKIT_DATA` at a copy (the files are the standard JSON benchmark set;
+/// see the README).
+#[must_use]
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("PERFKIT_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+        PathBuf::from,
+    )
+}
 
 type Build<T> = Box<dyn FnOnce() -> T + Send>;
 

@@ -19,8 +19,8 @@ fn listing() -> String {
 }
 
 fn data_present() -> bool {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/json/twitter.json")
+    perfkit_bench::fixture::data_dir()
+        .join("json/twitter.json")
         .exists()
 }
 

@@ -215,7 +215,7 @@ fn every_docs_marker_names_a_real_group_and_case() {
         "buffers/MEASURED.md",
         "json/MEASURED.md",
     ];
-    let json_data = root.join("../shared/data/json").exists();
+    let json_data = perfkit_bench::fixture::data_dir().join("json").exists();
     for doc in docs {
         let text = std::fs::read_to_string(root.join(doc)).unwrap();
         if !json_data && text.contains("perfkit:table json-") {

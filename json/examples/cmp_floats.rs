@@ -1,6 +1,7 @@
 //! Which parser rounds canada.json's floats correctly? (std's parse is correctly rounded.)
 fn main() {
-    let bytes = std::fs::read("../shared/data/json/canada.json").unwrap();
+    let data = std::env::var("PERFKIT_DATA").unwrap_or_else(|_| "../shared/data".into());
+    let bytes = std::fs::read(format!("{data}/json/canada.json")).unwrap();
     let text = std::str::from_utf8(&bytes).unwrap();
     let start = text.find("\"coordinates\"").unwrap();
     let nums: Vec<f64> = text[start + 14..]

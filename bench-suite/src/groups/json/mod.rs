@@ -1,7 +1,8 @@
 //! Area `json`, one family per file: typed parse (every field, and a few fields: `typed.rs`),
 //! DOM parse (`dom.rs`) and serialization (`ser.rs`), with one digest for every DOM (`digest.rs`), of
 //! the standard bench files twitter.json, citm_catalog.json and canada.json, read from
-//! `../shared/data/json` (the groups are skipped, saying so, where that folder is absent).
+//! `../shared/data/json` or `$PERFKIT_DATA/json` (the groups are skipped, saying so, where that
+//! folder is absent).
 
 mod digest;
 mod dom;
@@ -24,7 +25,7 @@ use crate::registry::{Case, Group, Role};
 const CHECK_ITERS: u64 = 2;
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/json")
+    crate::fixture::data_dir().join("json")
 }
 
 /// A bench file: its path, its bytes (read on first use, not when the registry is built) and
