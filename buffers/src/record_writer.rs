@@ -423,12 +423,13 @@ impl<W> fmt::Debug for FinishError<W> {
     }
 }
 
+/// Says how many bytes were lost; the I/O error itself is the [`source`](std::error::Error::source),
+/// not repeated here, so that error reporters that print the chain print it once.
 impl<W> fmt::Display for FinishError<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({} bytes not written)",
-            self.error,
+            "finishing the writer failed ({} bytes not written)",
             self.unwritten.len()
         )
     }
@@ -440,8 +441,12 @@ impl<W> std::error::Error for FinishError<W> {
     }
 }
 
+/// The I/O error, its message followed by the count of bytes not written.
 impl<W> From<FinishError<W>> for io::Error {
     fn from(e: FinishError<W>) -> io::Error {
-        io::Error::new(e.error.kind(), e.to_string())
+        io::Error::new(
+            e.error.kind(),
+            format!("{} ({} bytes not written)", e.error, e.unwritten.len()),
+        )
     }
 }

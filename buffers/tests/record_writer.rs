@@ -312,3 +312,19 @@ fn drop_never_panics() {
     });
     assert!(r.is_err());
 }
+
+#[test]
+fn finish_error_names_its_cause_once_in_the_chain() {
+    use std::error::Error as _;
+    let mut w = RecordWriter::with_capacity(4, Quota::default());
+    w.write_bytes(b"ab").unwrap();
+    let err = w.finish().unwrap_err();
+    let message = err.to_string();
+    let cause = err.source().expect("the I/O error is the source").to_string();
+    assert_eq!(cause, "disk full");
+    assert!(!message.contains(&cause), "{message}");
+    assert!(message.contains("2 bytes not written"), "{message}");
+    // Turned into an io::Error, the message carries both.
+    let io: io::Error = err.into();
+    assert_eq!(io.to_string(), "disk full (2 bytes not written)");
+}

@@ -653,3 +653,15 @@ fn stress_panics_in_user_code_never_lose_a_slot() {
     assert_eq!(leases.len(), max_size);
     drop(leases);
 }
+
+#[test]
+fn a_create_error_is_the_source_not_repeated_in_the_message() {
+    use std::error::Error as _;
+    let (fake, pool) = pool(1);
+    fake.fail_creates.store(1, Ordering::SeqCst);
+    let Err(err) = pool.checkout() else {
+        panic!("the create was told to fail")
+    };
+    assert_eq!(err.to_string(), "creating a resource failed");
+    assert_eq!(err.source().unwrap().to_string(), "connection refused");
+}

@@ -2,6 +2,12 @@ use std::fmt;
 use std::time::Duration;
 
 /// Why [`ResourcePool::checkout`](crate::ResourcePool::checkout) failed.
+///
+/// `Display` says what failed; the cause of a failed `create` is [`source`]
+/// (std::error::Error::source), not repeated in the message, so that error reporters
+/// (anyhow, eyre) that print the chain print it once.
+///
+/// [`source`]: std::error::Error::source
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CheckoutError<E> {
@@ -26,7 +32,7 @@ impl<E: fmt::Display> fmt::Display for CheckoutError<E> {
                 f,
                 "no resource became free within {after:?}: every one is leased and the pool is at max_size"
             ),
-            Self::Create(e) => write!(f, "creating a resource failed: {e}"),
+            Self::Create(_) => f.write_str("creating a resource failed"),
         }
     }
 }
