@@ -84,7 +84,9 @@ impl Counter {
         counter
     }
 
-    /// Adds `n`.
+    /// Adds `n`. Wraps around at `u64::MAX`, as `AtomicU64::fetch_add` does (no panic, no
+    /// saturation): counting a billion events a second takes 584 years to get there, so no
+    /// checked variant is offered; `take` per export interval keeps totals small anyway.
     #[inline]
     pub fn add(&self, n: u64) {
         if let Some(stripes) = self.stripes.get() {
@@ -105,7 +107,7 @@ impl Counter {
         }
     }
 
-    /// Adds one.
+    /// Adds one (wrapping, as [`add`](Self::add)).
     #[inline]
     pub fn inc(&self) {
         self.add(1);
@@ -133,7 +135,8 @@ impl Counter {
     /// The total added since creation or the last [`take`](Self::take)/[`reset`](Self::reset).
     ///
     /// O(stripes), and not a snapshot: adds that run concurrently with it may or may not be
-    /// counted, but every add that finished before `sum` started is.
+    /// counted, but every add that finished before `sum` started is. Wrapping, as
+    /// [`add`](Self::add): the result is the total modulo 2^64.
     #[inline]
     #[must_use]
     pub fn sum(&self) -> u64 {

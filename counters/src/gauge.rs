@@ -48,25 +48,68 @@ impl Gauge {
         }
     }
 
-    /// Adds `n` (which may be negative).
+    /// Adds `n` (which may be negative). Wraps around at the ends of `i64`, as
+    /// `AtomicI64::fetch_add` does; a level that can approach them (bytes in flight is not one)
+    /// wants [`checked_add`](Self::checked_add).
     #[inline]
     pub fn add(&self, n: i64) {
         self.value.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Subtracts `n`.
+    /// Subtracts `n`, wrapping as [`add`](Self::add).
     #[inline]
     pub fn sub(&self, n: i64) {
         self.value.fetch_sub(n, Ordering::Relaxed);
     }
 
-    /// Adds one.
+    /// Adds `n` unless the result would overflow; returns the new value, or `None` (and
+    /// changes nothing) on overflow. A compare-exchange loop, so slower than `add` under
+    /// contention.
+    ///
+    /// # Examples
+    /// ```
+    /// let g = perfkit_counters::Gauge::new();
+    /// g.set(i64::MAX - 1);
+    /// assert_eq!(g.checked_add(1), Some(i64::MAX));
+    /// assert_eq!(g.checked_add(1), None);
+    /// assert_eq!(g.get(), i64::MAX);
+    /// ```
+    #[inline]
+    #[must_use = "None means nothing was added"]
+    pub fn checked_add(&self, n: i64) -> Option<i64> {
+        self.value
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_add(n))
+            .ok()
+            .map(|old| old + n)
+    }
+
+    /// Adds `n`, stopping at `i64::MIN` or `i64::MAX` instead of wrapping; returns the new
+    /// value. A compare-exchange loop, as [`checked_add`](Self::checked_add).
+    ///
+    /// # Examples
+    /// ```
+    /// let g = perfkit_counters::Gauge::new();
+    /// g.set(i64::MIN + 1);
+    /// assert_eq!(g.saturating_add(-5), i64::MIN);
+    /// ```
+    #[inline]
+    pub fn saturating_add(&self, n: i64) -> i64 {
+        let old = self
+            .value
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n))
+            })
+            .unwrap_or_else(|v| v);
+        old.saturating_add(n)
+    }
+
+    /// Adds one (wrapping, as [`add`](Self::add)).
     #[inline]
     pub fn inc(&self) {
         self.add(1);
     }
 
-    /// Subtracts one.
+    /// Subtracts one (wrapping, as [`add`](Self::add)).
     #[inline]
     pub fn dec(&self) {
         self.sub(1);
