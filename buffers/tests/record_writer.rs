@@ -320,7 +320,10 @@ fn finish_error_names_its_cause_once_in_the_chain() {
     w.write_bytes(b"ab").unwrap();
     let err = w.finish().unwrap_err();
     let message = err.to_string();
-    let cause = err.source().expect("the I/O error is the source").to_string();
+    let cause = err
+        .source()
+        .expect("the I/O error is the source")
+        .to_string();
     assert_eq!(cause, "disk full");
     assert!(!message.contains(&cause), "{message}");
     assert!(message.contains("2 bytes not written"), "{message}");

@@ -73,7 +73,7 @@ mod rwlock;
 mod sharded;
 mod sync;
 
-pub use map::ShardedMap;
+pub use map::{ShardedMap, TryResult};
 pub use rwlock::{ShardedReadGuard, ShardedRwLock, ShardedWriteGuard};
 pub use sharded::{Sharded, default_shards};
 

@@ -1,6 +1,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, RandomState};
+use std::ops::ControlFlow;
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::{Entry, OccupiedEntry};
@@ -21,7 +22,9 @@ use crate::sharded::{Sharded, default_shards};
 /// do not call back into the same map (a call that lands on the same shard deadlocks). This is
 /// the rule dashmap users break by holding a `Ref` while inserting; here there is no guard to
 /// hold, so code that does not call the map from inside its own closures cannot deadlock.
-/// A panic in a closure does not poison the map.
+/// A panic in a closure does not poison the map. In debug builds, calling back into the same
+/// map from inside one of its closures panics at once with a message naming the method, instead
+/// of deadlocking when the call lands on the held shard (release builds do not check).
 ///
 /// # Examples
 /// ```
@@ -110,6 +113,7 @@ impl<K, V, S> ShardedMap<K, V, S> {
     /// thread is inserting or removing.
     #[must_use]
     pub fn len(&self) -> usize {
+        let _held = Held::enter(self, "ShardedMap::len");
         let mut total = 0;
         self.shards.for_each(|table| total += table.len());
         total
@@ -118,6 +122,7 @@ impl<K, V, S> ShardedMap<K, V, S> {
     /// Whether the map has no entries (same caveat as [`len`](Self::len)).
     #[must_use]
     pub fn is_empty(&self) -> bool {
+        let _held = Held::enter(self, "ShardedMap::is_empty");
         let mut empty = true;
         self.shards.for_each(|table| empty &= table.is_empty());
         empty
@@ -125,12 +130,14 @@ impl<K, V, S> ShardedMap<K, V, S> {
 
     /// Removes every entry, shard by shard (keeps each shard's allocation).
     pub fn clear(&self) {
+        let _held = Held::enter(self, "ShardedMap::clear");
         self.shards.for_each_mut(HashTable::clear);
     }
 
     /// Calls `f` on every entry, one shard at a time under its read lock. Entries inserted or
     /// removed concurrently in shards not yet visited may or may not be seen.
     pub fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+        let _held = Held::enter(self, "ShardedMap::for_each");
         self.shards
             .for_each(|table| table.iter().for_each(|(k, v)| f(k, v)));
     }
@@ -138,12 +145,14 @@ impl<K, V, S> ShardedMap<K, V, S> {
     /// Calls `f` on every entry with mutable access to the value, one shard at a time under
     /// its write lock.
     pub fn for_each_mut(&self, mut f: impl FnMut(&K, &mut V)) {
+        let _held = Held::enter(self, "ShardedMap::for_each_mut");
         self.shards
             .for_each_mut(|table| table.iter_mut().for_each(|(k, v)| f(k, v)));
     }
 
     /// Keeps only the entries for which `keep` returns `true`, one shard at a time.
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        let _held = Held::enter(self, "ShardedMap::retain");
         self.shards
             .for_each_mut(|table| table.retain(|(k, v)| keep(k, v)));
     }
@@ -188,6 +197,7 @@ where
     /// Inserts `value` under `key`, returning the value it replaced.
     #[inline]
     pub fn insert(&self, key: K, value: V) -> Option<V> {
+        let _held = Held::enter(self, "ShardedMap::insert");
         let hash = self.shards.hash(&key);
         let index = self.shard_of(hash);
         let mut table = self.shards.write_shard(index);
@@ -212,13 +222,16 @@ where
         self.get_with(key, V::clone)
     }
 
-    /// Runs `f` on the value under `key` (under the shard's read lock) and returns its result.
+    /// Runs `f` on the value under `key` (under the shard's read lock) and returns its result:
+    /// reference access with no guard to hold (dashmap's `get` returns a `Ref`).
+    #[doc(alias = "get_ref")]
     #[inline]
     pub fn get_with<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        let _held = Held::enter(self, "ShardedMap::get_with");
         let hash = self.shards.hash(key);
         let table = self.shards.read_shard(self.shard_of(hash));
         table.find(hash, Self::eq(key)).map(|(_, v)| f(v))
@@ -236,12 +249,15 @@ where
 
     /// Runs `f` on the value under `key` with mutable access (under the shard's write lock)
     /// and returns its result; `None` if the key is absent.
+    #[doc(alias = "get_mut")]
+    #[doc(alias = "alter")]
     #[inline]
     pub fn update<Q, R>(&self, key: &Q, f: impl FnOnce(&mut V) -> R) -> Option<R>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        let _held = Held::enter(self, "ShardedMap::update");
         let hash = self.shards.hash(key);
         let mut table = self.shards.write_shard(self.shard_of(hash));
         table.find_mut(hash, Self::eq(key)).map(|(_, v)| f(v))
@@ -252,6 +268,7 @@ where
     /// without a race between "look up" and "insert".
     #[inline]
     pub fn upsert(&self, key: K, make: impl FnOnce() -> V, modify: impl FnOnce(&mut V)) {
+        let _held = Held::enter(self, "ShardedMap::upsert");
         let hash = self.shards.hash(&key);
         let index = self.shard_of(hash);
         let mut table = self.shards.write_shard(index);
@@ -269,12 +286,231 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        let _held = Held::enter(self, "ShardedMap::remove");
         let hash = self.shards.hash(key);
         let mut table = self.shards.write_shard(self.shard_of(hash));
         match table.find_entry(hash, Self::eq(key)) {
             Ok(slot) => Some(slot.remove().0.1),
             Err(_) => None,
         }
+    }
+
+    /// Runs `f` on the value under `key`, inserting `make()` first if the key is absent, and
+    /// returns what `f` returns: dashmap's `f(map.entry(key).or_insert_with(make))` in one step
+    /// under the shard's write lock. Counting: `map.entry_or_insert_with(k, || 0, |n| *n += 1)`
+    /// (unlike [`upsert`](Self::upsert), `f` also runs on a freshly inserted value).
+    #[doc(alias = "entry")]
+    #[doc(alias = "or_insert_with")]
+    #[doc(alias = "or_insert")]
+    #[inline]
+    pub fn entry_or_insert_with<R>(
+        &self,
+        key: K,
+        make: impl FnOnce() -> V,
+        f: impl FnOnce(&mut V) -> R,
+    ) -> R {
+        let _held = Held::enter(self, "ShardedMap::entry_or_insert_with");
+        let hash = self.shards.hash(&key);
+        let index = self.shard_of(hash);
+        let mut table = self.shards.write_shard(index);
+        let hasher = self.shards.hasher();
+        match table.entry(hash, Self::eq(&key), |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(mut slot) => f(&mut slot.get_mut().1),
+            Entry::Vacant(slot) => {
+                let mut entry = slot.insert((key, make()));
+                let result = f(&mut entry.get_mut().1);
+                self.inserted(index, entry);
+                result
+            }
+        }
+    }
+
+    /// [`entry_or_insert_with`](Self::entry_or_insert_with) for a borrowed key: the owned key
+    /// is made (`to_owned`) only when it is absent, so counting `&str` words allocates a
+    /// `String` per distinct word, not per call:
+    /// `map.entry_ref_or_insert_with(word, str::to_owned, || 0, |n| *n += 1)`.
+    ///
+    /// `to_owned(key)` must hash and compare equal to `key` (the `Borrow` contract).
+    #[doc(alias = "entry_ref")]
+    #[inline]
+    pub fn entry_ref_or_insert_with<Q, R>(
+        &self,
+        key: &Q,
+        to_owned: impl FnOnce(&Q) -> K,
+        make: impl FnOnce() -> V,
+        f: impl FnOnce(&mut V) -> R,
+    ) -> R
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let _held = Held::enter(self, "ShardedMap::entry_ref_or_insert_with");
+        let hash = self.shards.hash(key);
+        let index = self.shard_of(hash);
+        let mut table = self.shards.write_shard(index);
+        let hasher = self.shards.hasher();
+        match table.entry(hash, Self::eq(key), |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(mut slot) => f(&mut slot.get_mut().1),
+            Entry::Vacant(slot) => {
+                let owned = to_owned(key);
+                debug_assert!(owned.borrow() == key, "to_owned made a different key");
+                let mut entry = slot.insert((owned, make()));
+                let result = f(&mut entry.get_mut().1);
+                self.inserted(index, entry);
+                result
+            }
+        }
+    }
+
+    /// Removes `key`'s entry and returns it if `pred(&key, &value)` is true: `pred` decides
+    /// under the shard's write lock, so no other thread changes the value between the check
+    /// and the removal.
+    #[inline]
+    pub fn remove_if<Q>(&self, key: &Q, pred: impl FnOnce(&K, &V) -> bool) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let _held = Held::enter(self, "ShardedMap::remove_if");
+        let hash = self.shards.hash(key);
+        let mut table = self.shards.write_shard(self.shard_of(hash));
+        match table.find_entry(hash, Self::eq(key)) {
+            Ok(slot) if pred(&slot.get().0, &slot.get().1) => Some(slot.remove().0),
+            _ => None,
+        }
+    }
+
+    /// [`get_with`](Self::get_with) without waiting: [`TryResult::Locked`] when a writer holds
+    /// the key's shard.
+    #[doc(alias = "try_get")]
+    #[inline]
+    pub fn try_get_with<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> TryResult<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let _held = Held::enter(self, "ShardedMap::try_get_with");
+        let hash = self.shards.hash(key);
+        let Some(table) = self.shards.try_read_shard(self.shard_of(hash)) else {
+            return TryResult::Locked;
+        };
+        match table.find(hash, Self::eq(key)) {
+            Some((_, v)) => TryResult::Present(f(v)),
+            None => TryResult::Absent,
+        }
+    }
+}
+
+/// What [`ShardedMap::try_get_with`] found (dashmap's `TryResult`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryResult<R> {
+    /// The key is there; the closure's result.
+    Present(R),
+    /// The key is not there.
+    Absent,
+    /// The key's shard is write-locked; nothing was looked up.
+    Locked,
+}
+
+impl<K, V, S> ShardedMap<K, V, S> {
+    /// Calls `f` on entries, one shard at a time under its read lock, until it returns
+    /// `ControlFlow::Break`; returns that, or `Continue` after the last entry. As
+    /// [`for_each`](Self::for_each) for concurrent changes.
+    pub fn try_for_each<B>(&self, mut f: impl FnMut(&K, &V) -> ControlFlow<B>) -> ControlFlow<B> {
+        let _held = Held::enter(self, "ShardedMap::try_for_each");
+        for index in 0..self.shards.shard_count() {
+            let table = self.shards.read_shard(index);
+            for (k, v) in table.iter() {
+                f(k, v)?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The first `Some` that `f` returns, visiting entries as [`try_for_each`](Self::try_for_each).
+    pub fn find_map<R>(&self, mut f: impl FnMut(&K, &V) -> Option<R>) -> Option<R> {
+        match self
+            .try_for_each(|k, v| f(k, v).map_or(ControlFlow::Continue(()), ControlFlow::Break))
+        {
+            ControlFlow::Break(found) => Some(found),
+            ControlFlow::Continue(()) => None,
+        }
+    }
+
+    /// Clones of every entry, taken shard by shard (each shard consistent in itself, not the
+    /// map as a whole): dashmap's `iter()` without guards held while you look.
+    #[doc(alias = "iter")]
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<(K, V)>
+    where
+        K: Clone,
+        V: Clone,
+    {
+        let mut out = Vec::new();
+        self.for_each(|k, v| out.push((k.clone(), v.clone())));
+        out
+    }
+
+    /// Entries the shards can hold without reallocating, summed.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        let _held = Held::enter(self, "ShardedMap::capacity");
+        let mut total = 0;
+        self.shards.for_each(|table| total += table.capacity());
+        total
+    }
+}
+
+impl<K: Hash, V, S: BuildHasher> ShardedMap<K, V, S> {
+    /// Shrinks every shard's table to fit its entries, one shard at a time.
+    pub fn shrink_to_fit(&self) {
+        let _held = Held::enter(self, "ShardedMap::shrink_to_fit");
+        for index in 0..self.shards.shard_count() {
+            let mut table = self.shards.write_shard(index);
+            let hasher = self.shards.hasher();
+            table.shrink_to_fit(|(k, _)| hasher.hash_one(k));
+            // The table may have moved: the next insert refreshes the hint; until then a
+            // prefetch of the old place is only wasted.
+        }
+    }
+}
+
+/// Marks, in debug builds, that this thread is inside a call on one map, so that a call back
+/// into the same map from a closure panics instead of deadlocking.
+struct Held {
+    #[cfg(debug_assertions)]
+    previous: usize,
+}
+
+#[cfg(debug_assertions)]
+std::thread_local! {
+    static INSIDE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Held {
+    #[inline]
+    #[cfg_attr(not(debug_assertions), allow(clippy::unused_self, unused_variables))]
+    fn enter<T: ?Sized>(map: &T, method: &'static str) -> Self {
+        #[cfg(debug_assertions)]
+        {
+            let me = std::ptr::from_ref(map).cast::<()>() as usize;
+            let previous = INSIDE.replace(me);
+            assert!(
+                previous != me,
+                "{method} called from inside a closure given to the same map: that call can \
+                 deadlock on the shard the closure's call holds (do it after the call returns)"
+            );
+            Self { previous }
+        }
+        #[cfg(not(debug_assertions))]
+        Self {}
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Held {
+    fn drop(&mut self) {
+        INSIDE.set(self.previous);
     }
 }
 
@@ -295,6 +531,36 @@ where
             map.entry(k, v);
         });
         map.finish()
+    }
+}
+
+impl<K: Hash + Eq, V, S: BuildHasher> Extend<(K, V)> for ShardedMap<K, V, S> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K, V, S> IntoIterator for ShardedMap<K, V, S> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+
+    /// Every entry, moved out (`into_entries`), shard by shard.
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_entries().into_iter()
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher + Clone> Clone for ShardedMap<K, V, S> {
+    /// A new map with the same shard count and hasher and clones of every entry, copied shard
+    /// by shard (each shard consistent in itself).
+    fn clone(&self) -> Self {
+        let copy = Self::with_config(self.shard_count(), self.len(), self.shards.hasher().clone());
+        self.for_each(|k, v| {
+            copy.insert(k.clone(), v.clone());
+        });
+        copy
     }
 }
 

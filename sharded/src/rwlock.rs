@@ -13,8 +13,10 @@ use crate::sync::{
 /// different cores never write the same cache line; a writer locks every shard, in order.
 ///
 /// Reads scale with cores where a single `RwLock`'s reader count bounces between them; writes
-/// cost one lock per shard (and one small allocation for the guards). Readers reach their shard
-/// through [`ThreadSlot`], the dense per-thread index of `perfkit-counters`.
+/// cost one lock per shard (and one small allocation for the guards: crossbeam's `ShardedLock`
+/// allocates none, a difference kept because std's guards cannot be stored without one).
+/// Readers reach their shard through [`ThreadSlot`], the dense per-thread index of
+/// `perfkit-utils`. `Debug` never blocks: under a writer it prints `<locked>`, as crossbeam's.
 ///
 /// Locking: as with any `RwLock`, taking `write` while this thread holds a read guard (or
 /// taking `read` twice while another thread waits to write) can deadlock. The lock does not
@@ -88,6 +90,32 @@ impl<T: ?Sized> ShardedRwLock<T> {
         }
     }
 
+    /// Locks for reading if that needs no waiting: `None` while a writer holds (or is taking)
+    /// the calling thread's shard.
+    #[inline]
+    pub fn try_read(&self) -> Option<ShardedReadGuard<'_, T>> {
+        let shard = reader_shard() & (self.shards.len() - 1);
+        let lock = sync::try_read(&self.shards[shard])?;
+        Some(ShardedReadGuard {
+            value: self.value.shared(),
+            _lock: lock,
+        })
+    }
+
+    /// Locks for writing if that needs no waiting: `None` if any shard is held. The shards
+    /// taken before finding a busy one are released.
+    pub fn try_write(&self) -> Option<ShardedWriteGuard<'_, T>> {
+        let locks = self
+            .shards
+            .iter()
+            .map(|shard| sync::try_write(shard))
+            .collect::<Option<Vec<_>>>()?;
+        Some(ShardedWriteGuard {
+            value: self.value.exclusive(),
+            _locks: locks,
+        })
+    }
+
     /// Locks for writing: every shard, in index order (so two writers cannot deadlock).
     pub fn write(&self) -> ShardedWriteGuard<'_, T> {
         let locks = self.shards.iter().map(|shard| sync::write(shard)).collect();
@@ -122,11 +150,21 @@ impl<T: Default> Default for ShardedRwLock<T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedRwLock<T> {
+    /// Never blocks: a value under a writer (the caller's own, say) prints as `<locked>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ShardedRwLock")
-            .field("shards", &self.shard_count())
-            .field("value", &&*self.read())
-            .finish()
+        struct Locked;
+        impl fmt::Debug for Locked {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("<locked>")
+            }
+        }
+        let mut d = f.debug_struct("ShardedRwLock");
+        d.field("shards", &self.shard_count());
+        match self.try_read() {
+            Some(guard) => d.field("value", &&*guard),
+            None => d.field("value", &Locked),
+        };
+        d.finish()
     }
 }
 
@@ -148,6 +186,11 @@ impl<T: ?Sized> Deref for ShardedReadGuard<'_, T> {
         unsafe { self.value.get() }
     }
 }
+
+// SAFETY: a `&ShardedReadGuard` gives only `&T` (through `Deref`), so sharing the guard between
+// threads shares `&T`, which `T: Sync` allows; the read lock it holds is std's, whose guard is
+// `Sync` under the same bound.
+unsafe impl<T: ?Sized + Sync> Sync for ShardedReadGuard<'_, T> {}
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedReadGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,6 +224,10 @@ impl<T: ?Sized> DerefMut for ShardedWriteGuard<'_, T> {
         unsafe { self.value.get_mut() }
     }
 }
+
+// SAFETY: a `&ShardedWriteGuard` gives only `&T` (`DerefMut` needs `&mut` to the guard), so
+// sharing it shares `&T`, which `T: Sync` allows; std's write guards are `Sync` likewise.
+unsafe impl<T: ?Sized + Sync> Sync for ShardedWriteGuard<'_, T> {}
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

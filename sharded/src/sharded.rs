@@ -105,6 +105,15 @@ impl<T, S> Sharded<T, S> {
         sync::read(&self.shards[index])
     }
 
+    /// Locks shard `index` for reading if that needs no waiting.
+    ///
+    /// # Panics
+    /// If `index >= shard_count()`.
+    #[inline]
+    pub fn try_read_shard(&self, index: usize) -> Option<RwLockReadGuard<'_, T>> {
+        sync::try_read(&self.shards[index])
+    }
+
     /// Locks shard `index` for writing.
     ///
     /// # Panics

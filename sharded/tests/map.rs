@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::hash::DefaultHasher;
 
-use perfkit_sharded::ShardedMap;
+use perfkit_sharded::{ShardedMap, TryResult};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -153,4 +153,106 @@ fn a_panicking_closure_does_not_poison_the_map() {
     assert_eq!(map.get(&1), Some(1));
     map.insert(2, 2);
     assert_eq!(map.len(), 2);
+}
+
+#[test]
+fn entry_forms_count_as_dashmap_does() {
+    // dashmap: `*map.entry(word).or_insert(0) += 1`.
+    let words = ["a", "b", "a", "c", "a"];
+    let owned: ShardedMap<String, u32> = ShardedMap::new();
+    for w in words {
+        let n = owned.entry_or_insert_with(
+            w.to_owned(),
+            || 0,
+            |n| {
+                *n += 1;
+                *n
+            },
+        );
+        assert!(n >= 1);
+    }
+    assert_eq!(owned.get("a"), Some(3));
+    // Borrowed keys: the String is made only for a new word.
+    let made = std::cell::Cell::new(0);
+    let borrowed: ShardedMap<String, u32> = ShardedMap::new();
+    for w in words {
+        borrowed.entry_ref_or_insert_with(
+            w,
+            |w: &str| {
+                made.set(made.get() + 1);
+                w.to_owned()
+            },
+            || 0,
+            |n| *n += 1,
+        );
+    }
+    assert_eq!(made.get(), 3, "one allocation per distinct word");
+    assert_eq!(borrowed.get("a"), Some(3));
+    assert_eq!(borrowed.get("c"), Some(1));
+}
+
+#[test]
+fn remove_if_try_get_early_exit_snapshot_and_std_traits() {
+    let map: ShardedMap<u32, u32> = (0..100).map(|i| (i, i * 10)).collect();
+    assert_eq!(map.remove_if(&5, |_, v| *v > 100), None);
+    assert_eq!(map.remove_if(&50, |_, v| *v == 500), Some((50, 500)));
+    assert!(!map.contains_key(&50));
+    assert_eq!(map.try_get_with(&7, |v| *v), TryResult::Present(70));
+    assert_eq!(map.try_get_with(&50, |v| *v), TryResult::Absent);
+    let mut visited = 0;
+    let found = map.find_map(|k, _| {
+        visited += 1;
+        (*k == 42).then_some(*k)
+    });
+    assert_eq!(found, Some(42));
+    assert!(visited <= 99);
+    let mut snapshot = map.snapshot();
+    snapshot.sort_unstable();
+    assert_eq!(snapshot.len(), 99);
+    let copy = map.clone();
+    copy.insert(1000, 1);
+    assert_eq!((map.len(), copy.len()), (99, 100));
+    let mut grown = copy;
+    grown.extend([(2000, 2), (3000, 3)]);
+    assert!(grown.capacity() >= grown.len());
+    grown.clear();
+    grown.shrink_to_fit();
+    assert!(grown.is_empty());
+    let mut back: Vec<_> = map.into_iter().collect();
+    back.sort_unstable();
+    assert_eq!(back, snapshot);
+}
+
+#[test]
+fn try_get_reports_a_locked_shard() {
+    let map: ShardedMap<u32, u32> = ShardedMap::with_shards(1);
+    map.insert(1, 1);
+    // The one shard is write-locked by `update` while its closure runs: from another thread,
+    // `try_get_with` answers Locked instead of waiting.
+    map.update(&1, |_| {
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(map.try_get_with(&1, |v| *v), TryResult::Locked));
+        });
+    });
+}
+
+#[cfg(debug_assertions)]
+#[test]
+fn reentering_the_map_from_its_closure_panics_in_debug_builds() {
+    let map: ShardedMap<u32, u32> = ShardedMap::with_shards(1);
+    map.insert(1, 1);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        map.update(&1, |_| map.get(&1));
+    }))
+    .expect_err("re-entry must panic, not deadlock");
+    let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("ShardedMap::get_with"), "{message}");
+    // The map is usable afterwards (no lock stays held, no poison).
+    assert_eq!(map.get(&1), Some(1));
+    // Two different maps may nest.
+    let other: ShardedMap<u32, u32> = ShardedMap::new();
+    map.for_each(|k, v| {
+        other.insert(*k, *v);
+    });
+    assert_eq!(other.get(&1), Some(1));
 }

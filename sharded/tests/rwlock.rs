@@ -53,3 +53,44 @@ fn shards_defaults_and_no_poison() {
             .is_power_of_two()
     );
 }
+
+#[test]
+fn try_lock_never_waits_and_debug_never_blocks() {
+    let lock = ShardedRwLock::new(vec![1, 2]);
+    {
+        let w = lock.write();
+        assert!(lock.try_read().is_none(), "a writer holds every shard");
+        assert!(lock.try_write().is_none());
+        // `dbg!(&lock)` under a write guard used to deadlock.
+        assert_eq!(
+            format!("{lock:?}"),
+            format!(
+                "ShardedRwLock {{ shards: {}, value: <locked> }}",
+                lock.shard_count()
+            )
+        );
+        drop(w);
+    }
+    {
+        let r = lock.try_read().expect("no writer");
+        assert_eq!(*r, [1, 2]);
+        assert!(lock.try_write().is_none(), "a reader holds its shard");
+        assert!(format!("{lock:?}").contains("[1, 2]"));
+    }
+    lock.try_write().expect("free").push(3);
+    assert_eq!(*lock.read(), [1, 2, 3]);
+}
+
+#[test]
+fn guards_are_sync_when_the_value_is() {
+    fn sync<T: Sync>(_: &T) {}
+    let lock = ShardedRwLock::new(5u32);
+    let r = lock.read();
+    sync(&r);
+    std::thread::scope(|s| {
+        s.spawn(|| assert_eq!(*r, 5));
+    });
+    drop(r);
+    let w = lock.write();
+    sync(&w);
+}
