@@ -427,3 +427,29 @@ mod bumpalo_free {
         }
     }
 }
+
+#[test]
+fn a_huge_buffer_is_shrunk_on_return_so_idle_memory_stays_bounded() {
+    use perfkit_pool::object::MAX_RETAINED_BYTES;
+    let pool = Pool::new(Vec::<u8>::new);
+    {
+        let mut big = pool.get();
+        big.resize(100 << 20, 1); // a 100 MiB request
+    }
+    let again = pool.get();
+    assert!(again.is_empty());
+    assert!(
+        again.capacity() <= MAX_RETAINED_BYTES,
+        "kept {} bytes",
+        again.capacity()
+    );
+    drop(again);
+    // Small buffers keep their capacity.
+    let mut s = String::with_capacity(4096);
+    s.push('x');
+    s.reset();
+    assert!(s.capacity() >= 4096);
+    let mut wide: Vec<u64> = Vec::with_capacity(MAX_RETAINED_BYTES); // 8 MiB of u64
+    wide.reset();
+    assert_eq!(wide.capacity() * 8, MAX_RETAINED_BYTES);
+}

@@ -665,3 +665,56 @@ fn a_create_error_is_the_source_not_repeated_in_the_message() {
     assert_eq!(err.to_string(), "creating a resource failed");
     assert_eq!(err.source().unwrap().to_string(), "connection refused");
 }
+
+#[test]
+fn test_on_checkout_false_skips_the_health_check() {
+    let fake = Arc::new(Fake::default());
+    let pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(1)
+        .test_on_checkout(false)
+        .build();
+    drop(pool.checkout().unwrap());
+    fake.invalid.store(true, Ordering::SeqCst);
+    // The check would refuse it; unchecked, the same resource comes back.
+    assert_eq!(pool.checkout().unwrap().id, 0);
+    assert_eq!(pool.stats().broken, 0);
+}
+
+#[test]
+fn a_detached_resource_leaves_the_pool_and_frees_its_slot() {
+    let (fake, pool) = pool(1);
+    let conn = pool.checkout().unwrap().detach();
+    assert_eq!(pool.stats().in_use, 0);
+    assert_eq!(pool.stats().detached, 1);
+    // The slot is free: a second resource can be made while the first lives on.
+    let second = pool.checkout().unwrap();
+    assert_eq!((conn.id, second.id), (0, 1));
+    assert_eq!(fake.live.load(Ordering::SeqCst), 2);
+    drop(conn);
+    drop(second);
+    assert_eq!(
+        fake.live.load(Ordering::SeqCst),
+        1,
+        "only the pooled one remains"
+    );
+}
+
+#[test]
+fn close_fails_waiting_and_later_checkouts_and_drops_resources() {
+    let (fake, pool) = pool(1);
+    let lease = pool.checkout().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.checkout_timeout(Duration::from_secs(20)));
+        std::thread::sleep(Duration::from_millis(50));
+        pool.close();
+        assert!(matches!(waiter.join().unwrap(), Err(CheckoutError::Closed)));
+    });
+    assert!(pool.is_closed());
+    assert!(matches!(pool.checkout(), Err(CheckoutError::Closed)));
+    drop(lease);
+    assert_eq!(
+        fake.live.load(Ordering::SeqCst),
+        0,
+        "a lease returning to a closed pool drops"
+    );
+}

@@ -424,3 +424,27 @@ fn stress_scopes_with_panicking_payloads_wait_for_every_job() {
         "scope jobs' panics go to the scope"
     );
 }
+
+#[test]
+fn active_queued_and_panic_counts_as_threadpool_names_them() {
+    let pool = WorkerPool::new(1, 8);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    pool.execute(move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+    });
+    started_rx.recv().unwrap();
+    pool.execute(|| {});
+    pool.execute(|| panic!("counted"));
+    assert_eq!(pool.active_count(), 1);
+    assert_eq!(pool.queued_count(), 2);
+    let stats = pool.stats();
+    assert_eq!((stats.active, stats.queued), (1, 2));
+    go_tx.send(()).unwrap();
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.join()));
+    assert_eq!(
+        (pool.active_count(), pool.queued_count(), pool.panic_count()),
+        (0, 0, 1)
+    );
+}

@@ -13,5 +13,5 @@ mod stats;
 pub use builder::{Builder, DEFAULT_MAX_IDLE};
 pub use guard::{OwnedPooled, PoolGuard, Pooled};
 pub use pool::Pool;
-pub use reset::{DefaultReset, Reset, ResetWith};
+pub use reset::{DefaultReset, MAX_RETAINED_BYTES, Reset, ResetWith};
 pub use stats::Stats;

@@ -30,9 +30,30 @@ use std::hash::BuildHasher;
 /// assert!(s.ids.is_empty() && s.name.is_empty());
 /// assert!(s.ids.capacity() >= 64);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `perfkit_pool::Reset`, so `Pool::new` cannot reset it",
+    note = "`bumpalo::Bump` implements `Reset` with perfkit-pool's `bumpalo` feature, \
+            `bytes::BytesMut` with its `bytes` feature",
+    note = "for any other type, implement `Reset`, or give the pool a reset closure: \
+            `Pool::builder(make).reset(|obj| ..).build()`"
+)]
 pub trait Reset {
-    /// Clears the contents, keeping allocated capacity.
+    /// Clears the contents, keeping allocated capacity (up to [`MAX_RETAINED_BYTES`] for the
+    /// growable std collections).
     fn reset(&mut self);
+}
+
+/// The most a `Vec`, `String` or `VecDeque` keeps of its capacity when reset: 1 MiB. Above it,
+/// `reset` shrinks it to this size, so that one huge request does not pin its buffer in the pool
+/// for good: idle memory is bounded by `max_idle` x 1 MiB by default (the hash maps and sets
+/// keep theirs: shrinking them rehashes). For a different bound, give the pool a reset closure
+/// (`Builder::reset`) or a `retain` predicate that drops objects that grew too big.
+pub const MAX_RETAINED_BYTES: usize = 1 << 20;
+
+/// How many `T`s [`MAX_RETAINED_BYTES`] holds (zero-sized types: no bound needed).
+#[inline]
+fn retained_elements<T>() -> usize {
+    MAX_RETAINED_BYTES / std::mem::size_of::<T>().max(1)
 }
 
 impl<T: Reset + ?Sized> Reset for Box<T> {
@@ -42,20 +63,35 @@ impl<T: Reset + ?Sized> Reset for Box<T> {
 }
 
 impl<T> Reset for Vec<T> {
+    /// Clears, keeping the capacity up to [`MAX_RETAINED_BYTES`].
+    #[inline]
     fn reset(&mut self) {
         self.clear();
+        if self.capacity() > retained_elements::<T>() {
+            self.shrink_to(retained_elements::<T>());
+        }
     }
 }
 
 impl Reset for String {
+    /// Clears, keeping the capacity up to [`MAX_RETAINED_BYTES`].
+    #[inline]
     fn reset(&mut self) {
         self.clear();
+        if self.capacity() > MAX_RETAINED_BYTES {
+            self.shrink_to(MAX_RETAINED_BYTES);
+        }
     }
 }
 
 impl<T> Reset for VecDeque<T> {
+    /// Clears, keeping the capacity up to [`MAX_RETAINED_BYTES`].
+    #[inline]
     fn reset(&mut self) {
         self.clear();
+        if self.capacity() > retained_elements::<T>() {
+            self.shrink_to(retained_elements::<T>());
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub(super) struct Config {
     pub(super) timeout: Duration,
     pub(super) idle_timeout: Option<Duration>,
     pub(super) max_lifetime: Option<Duration>,
+    pub(super) test_on_checkout: bool,
 }
 
 /// Builds a [`ResourcePool`].
@@ -56,6 +57,17 @@ impl<M: Manage> ResourcePoolBuilder<M> {
     /// Drop resources idle for longer than this (default: never).
     pub fn idle_timeout(mut self, idle_timeout: Duration) -> Self {
         self.config.idle_timeout = Some(idle_timeout);
+        self
+    }
+
+    /// Whether a checkout runs [`Manage::is_valid`] on an idle resource before handing it out
+    /// (default `true`; r2d2's `test_on_check_out`). Turn it off when the check costs a round
+    /// trip and the caller handles a dead connection itself (with [`Lease::mark_broken`]).
+    ///
+    /// [`Lease::mark_broken`]: super::Lease::mark_broken
+    #[doc(alias = "test_on_check_out")]
+    pub fn test_on_checkout(mut self, test: bool) -> Self {
+        self.config.test_on_checkout = test;
         self
     }
 

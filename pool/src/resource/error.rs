@@ -15,6 +15,8 @@ pub enum CheckoutError<E> {
     Timeout(Duration),
     /// Making a new resource failed; its slot was freed for the next attempt.
     Create(E),
+    /// The pool was closed ([`ResourcePool::close`](crate::ResourcePool::close)).
+    Closed,
 }
 
 impl<E> CheckoutError<E> {
@@ -33,6 +35,7 @@ impl<E: fmt::Display> fmt::Display for CheckoutError<E> {
                 "no resource became free within {after:?}: every one is leased and the pool is at max_size"
             ),
             Self::Create(_) => f.write_str("creating a resource failed"),
+            Self::Closed => f.write_str("the resource pool is closed"),
         }
     }
 }
@@ -40,7 +43,7 @@ impl<E: fmt::Display> fmt::Display for CheckoutError<E> {
 impl<E: std::error::Error + 'static> std::error::Error for CheckoutError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Timeout(_) => None,
+            Self::Timeout(_) | Self::Closed => None,
             Self::Create(e) => Some(e),
         }
     }

@@ -33,6 +33,17 @@ impl<M: Manage> Lease<M> {
         self.broken = true;
     }
 
+    /// Takes the resource out of the pool for good: its slot is freed (the pool may make
+    /// another), and the pool no longer counts or recycles it. r2d2's `PooledConnection` has no
+    /// such call; deadpool's `Object::take` does the same.
+    #[doc(alias = "take")]
+    #[must_use = "the resource is the caller's now"]
+    pub fn detach(mut self) -> M::Resource {
+        let resource = self.resource.take().expect(HELD);
+        self.shared.forget_one();
+        resource
+    }
+
     /// Whether [`mark_broken`](Self::mark_broken) was called.
     #[must_use]
     pub fn is_broken(&self) -> bool {

@@ -83,6 +83,7 @@ impl<M: Manage> ResourcePool<M> {
                 timeout: DEFAULT_TIMEOUT,
                 idle_timeout: None,
                 max_lifetime: None,
+                test_on_checkout: true,
             },
         }
     }
@@ -92,6 +93,7 @@ impl<M: Manage> ResourcePool<M> {
     /// # Errors
     /// [`CheckoutError::Timeout`] when none became free in time; [`CheckoutError::Create`]
     /// when making a new one failed (its slot is freed).
+    #[doc(alias = "get")]
     pub fn checkout(&self) -> Result<Lease<M>, CheckoutError<M::Error>> {
         self.checkout_timeout(self.shared.config.timeout)
     }
@@ -100,6 +102,7 @@ impl<M: Manage> ResourcePool<M> {
     ///
     /// # Errors
     /// As [`checkout`](Self::checkout).
+    #[doc(alias = "get_timeout")]
     pub fn checkout_timeout(&self, timeout: Duration) -> Result<Lease<M>, CheckoutError<M::Error>> {
         let start = Instant::now();
         let deadline = start.checked_add(timeout);
@@ -107,6 +110,9 @@ impl<M: Manage> ResourcePool<M> {
         let mut state = self.shared.lock();
         let mut expired = Vec::new();
         loop {
+            if state.shutdown {
+                return Err(CheckoutError::Closed);
+            }
             if let Some(idle) = self.shared.pop_live(&mut state, &mut expired) {
                 // Counted here, under the lock already held; taken back if it fails validation.
                 state.stats.reused += 1;
@@ -155,6 +161,7 @@ impl<M: Manage> ResourcePool<M> {
 
     /// An idle, valid resource if there is one; never waits and never creates.
     #[must_use]
+    #[doc(alias = "try_get")]
     pub fn try_checkout(&self) -> Option<Lease<M>> {
         let mut expired = Vec::new();
         loop {
@@ -182,6 +189,8 @@ impl<M: Manage> ResourcePool<M> {
 
     /// The pool's counters and gauges, read at one instant.
     #[must_use]
+    #[doc(alias = "state")]
+    #[doc(alias = "status")]
     pub fn stats(&self) -> ResourceStats {
         let state = self.shared.lock();
         ResourceStats {
@@ -197,6 +206,26 @@ impl<M: Manage> ResourcePool<M> {
         self.shared.config.max_size
     }
 
+    /// Closes the pool for every handle: idle resources are dropped now, leased ones when they
+    /// come back; checkouts (waiting ones included) fail with [`CheckoutError::Closed`] from
+    /// now on, and the maintenance thread stops. Dropping the last handle does the same.
+    pub fn close(&self) {
+        let idle: Vec<_> = {
+            let mut state = self.shared.lock();
+            state.shutdown = true;
+            state.idle.drain(..).collect()
+        };
+        self.shared.maintenance.notify_all();
+        self.shared.available.notify_all();
+        self.shared.retire(idle);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().shutdown
+    }
+
     /// Drops every idle resource (leased ones return as usual), e.g. after the server behind
     /// them restarted.
     pub fn clear(&self) {
@@ -210,13 +239,7 @@ impl<M: Manage> Drop for ResourcePool<M> {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The last handle: close the pool. Idle resources are dropped now, leased ones
             // when they come back; the maintenance thread wakes and exits.
-            let idle: Vec<_> = {
-                let mut state = self.shared.lock();
-                state.shutdown = true;
-                state.idle.drain(..).collect()
-            };
-            self.shared.maintenance.notify_all();
-            self.shared.retire(idle);
+            self.close();
         }
     }
 }

@@ -94,7 +94,7 @@ impl<M: Manage> Shared<M> {
         };
         // Declared after `slot`: on unwind the resource is dropped before the slot is freed.
         let mut idle = idle;
-        if self.manager.is_valid(&mut idle.resource) {
+        if !self.config.test_on_checkout || self.manager.is_valid(&mut idle.resource) {
             slot.disarm();
             return Some(Lease::new(Arc::clone(self), idle.resource, idle.created));
         }
@@ -115,6 +115,16 @@ impl<M: Manage> Shared<M> {
         slot.disarm();
         self.lock().stats.created += 1;
         Ok(Lease::new(Arc::clone(self), resource, Instant::now()))
+    }
+
+    /// Frees the slot of a resource a lease gave away ([`Lease::detach`]).
+    pub(crate) fn forget_one(&self) {
+        let slot = SlotGuard {
+            shared: self,
+            slots: 1,
+            account: |stats, _| stats.detached += 1,
+        };
+        drop(slot);
     }
 
     /// Takes a resource back from a lease (or drops it when broken or not recyclable). The slot

@@ -24,6 +24,8 @@ pub struct ResourceStats {
     /// Resources dropped as broken: marked so by their lease, failed `is_valid`, or refused
     /// by `recycle`.
     pub broken: u64,
+    /// Resources taken out of the pool for good with [`Lease::detach`](crate::Lease::detach).
+    pub detached: u64,
     /// Rounds of the maintenance thread cut short by a panic in user code (a `create` or a
     /// resource's `Drop`); the thread goes on with the next round.
     pub maintenance_panics: u64,

@@ -196,15 +196,45 @@ impl WorkerPool {
     /// The pool's counters.
     #[must_use]
     pub fn stats(&self) -> WorkerStats {
+        let queued = self.inner.permits.used();
         WorkerStats {
             threads: self.workers.len(),
-            queued: self.inner.permits.used(),
+            queued,
+            active: self.active_count_given(queued),
             executed: self.inner.executed.load(Ordering::Relaxed),
             panicked: self.inner.panicked.load(Ordering::Relaxed),
         }
     }
 
-    /// Worker threads.
+    /// Jobs waiting in the queue right now (threadpool's `queued_count`).
+    #[must_use]
+    pub fn queued_count(&self) -> usize {
+        self.inner.permits.used()
+    }
+
+    /// Jobs running right now (threadpool's `active_count`). Read from two counters one after
+    /// the other, so a snapshot only when nothing is submitted or finishing meanwhile.
+    #[must_use]
+    pub fn active_count(&self) -> usize {
+        self.active_count_given(self.inner.permits.used())
+    }
+
+    fn active_count_given(&self, queued: usize) -> usize {
+        // `pending` counts queued and running jobs; clamp: the two reads are not one instant.
+        self.inner
+            .pending
+            .load(Ordering::Acquire)
+            .saturating_sub(queued)
+    }
+
+    /// Jobs that panicked so far (threadpool's `panic_count`).
+    #[must_use]
+    pub fn panic_count(&self) -> u64 {
+        self.inner.panicked.load(Ordering::Relaxed)
+    }
+
+    /// Worker threads (threadpool's `max_count`).
+    #[doc(alias = "max_count")]
     #[must_use]
     pub fn threads(&self) -> usize {
         self.workers.len()
