@@ -39,7 +39,9 @@ impl<M: Manage> Lease<M> {
     #[doc(alias = "take")]
     #[must_use = "the resource is the caller's now"]
     pub fn detach(mut self) -> M::Resource {
-        let resource = self.resource.take().expect(HELD);
+        let Some(resource) = self.resource.take() else {
+            unreachable!("{HELD}")
+        };
         self.shared.forget_one();
         resource
     }
