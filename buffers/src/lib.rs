@@ -67,7 +67,7 @@ mod record_writer;
 mod stdout;
 
 pub use buffer_pool::{BufferPool, ClassReset, PooledBuffer, SIZE_CLASSES};
-pub use line_reader::{DEFAULT_MAX_LINE_LEN, LineReader, LineTooLong};
+pub use line_reader::{DEFAULT_MAX_LINE_LEN, Line, LineReader, LineTooLong};
 pub use record_writer::{DEFAULT_CAPACITY, FinishError, RecordWriter};
 pub use stdout::stdout;
 

@@ -45,6 +45,10 @@ pub struct LineReader<R> {
     /// Bytes of `buf[start..end]` already searched for a newline.
     scanned: usize,
     eof: bool,
+    /// The stream offset of `buf[0]`: bytes read and moved out of the buffer before it.
+    base: u64,
+    /// The stream offset of the line last returned.
+    line_offset: u64,
     /// Discarding the rest of a line that exceeded the limit.
     skipping: bool,
     line: u64,
@@ -66,6 +70,8 @@ impl<R: Read> LineReader<R> {
             end: 0,
             scanned: 0,
             eof: false,
+            base: 0,
+            line_offset: 0,
             skipping: false,
             line: 0,
             max_line_len: DEFAULT_MAX_LINE_LEN,
@@ -84,6 +90,45 @@ impl<R: Read> LineReader<R> {
     #[must_use]
     pub fn line_number(&self) -> u64 {
         self.line
+    }
+
+    /// The byte offset in the stream at which the line last returned starts (0 before the
+    /// first).
+    #[must_use]
+    pub fn line_offset(&self) -> u64 {
+        self.line_offset
+    }
+
+    /// The next line with its number and byte offset, so both can go into an error message
+    /// while the line is still borrowed (`line_number()` cannot be called then: the line
+    /// borrows the reader).
+    ///
+    /// # Errors
+    /// As [`next_line`](Self::next_line).
+    ///
+    /// # Examples
+    /// ```
+    /// use perfkit_buffers::LineReader;
+    ///
+    /// let mut lines = LineReader::new(&b"a=1\nb\n"[..]);
+    /// while let Some(line) = lines.next_line_with_pos() {
+    ///     let line = line?;
+    ///     if !line.bytes.contains(&b'=') {
+    ///         assert_eq!((line.number, line.offset), (2, 4));
+    ///     }
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn next_line_with_pos(&mut self) -> Option<io::Result<Line<'_>>> {
+        match self.find_line() {
+            Ok(Some((from, to))) => Some(Ok(Line {
+                bytes: &self.buf[from..to],
+                number: self.line,
+                offset: self.line_offset,
+            })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 
     /// The next line, without its line ending; `None` at the end of the input.
@@ -118,9 +163,33 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// The inner reader. Data already buffered is not in it any more.
+    /// The inner reader. Data already buffered is not in it any more, and is lost: use
+    /// [`into_parts`](Self::into_parts) to keep it.
     pub fn into_inner(self) -> R {
         self.inner
+    }
+
+    /// The inner reader and the bytes read from it but not yet returned as lines (a partial
+    /// line included), in stream order.
+    pub fn into_parts(self) -> (R, Vec<u8>) {
+        let rest = self.buf[self.start..self.end].to_vec();
+        (self.inner, rest)
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly skips what is buffered here.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The bytes read from the inner reader and not yet returned as lines.
+    #[must_use]
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
     }
 
     /// Finds the next line's range in `buf` (its `\n` or `\r\n` excluded), reading as needed.
@@ -143,6 +212,7 @@ impl<R: Read> LineReader<R> {
                     // the limit when it started larger).
                     return Err(self.too_long());
                 }
+                self.line_offset = self.base + from as u64;
                 return Ok(Some((from, to)));
             }
             self.scanned = self.end - self.start;
@@ -159,6 +229,7 @@ impl<R: Read> LineReader<R> {
                 if to - from > self.max_line_len {
                     return Err(self.too_long());
                 }
+                self.line_offset = self.base + from as u64;
                 return Ok(Some((from, to)));
             }
             // +1: a line of exactly `max_line_len` may end in `\r` before its `\n` (saturating:
@@ -183,9 +254,11 @@ impl<R: Read> LineReader<R> {
     fn fill(&mut self) -> io::Result<()> {
         if self.start > 0 && self.end == self.buf.len() {
             self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         } else if self.start == self.end {
+            self.base += self.start as u64;
             self.start = 0;
             self.end = 0;
         }
@@ -219,6 +292,18 @@ impl<R: Read> LineReader<R> {
             },
         )
     }
+}
+
+/// A line from [`LineReader::next_line_with_pos`]: its bytes (without the line ending), its
+/// number (1-based) and the byte offset in the stream where it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// The line, without its `\n` or `\r\n`.
+    pub bytes: &'a [u8],
+    /// Its number, counting from 1 (error lines count too).
+    pub number: u64,
+    /// The byte offset in the stream of its first byte.
+    pub offset: u64,
 }
 
 /// The error inside the `InvalidData` [`io::Error`] that [`LineReader`] returns for a line

@@ -226,3 +226,52 @@ fn memory_stays_bounded_by_the_limit() {
         .expect("capacity in Debug output");
     assert!(capacity <= 1026, "buffer grew to {capacity}");
 }
+
+/// Every line's (number, offset) as `read_until` sees them.
+fn positions(data: &[u8]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let (mut offset, mut number) = (0u64, 0u64);
+    let mut reader = data;
+    loop {
+        let mut line = Vec::new();
+        let n = io::BufRead::read_until(&mut reader, b'\n', &mut line).unwrap();
+        if n == 0 {
+            return out;
+        }
+        number += 1;
+        out.push((number, offset));
+        offset += n as u64;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn lines_know_their_number_and_byte_offset(
+        data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(b'x')], 0..400),
+        sizes in proptest::collection::vec(1usize..40, 1..8),
+        cap in 1usize..64,
+    ) {
+        let reader = Choppy { data: data.clone(), pos: 0, sizes, calls: 0 };
+        let mut lines = LineReader::with_capacity(cap, reader);
+        let mut got = Vec::new();
+        while let Some(line) = lines.next_line_with_pos() {
+            let line = line.unwrap();
+            let at = (line.number, line.offset);
+            got.push(at);
+            prop_assert_eq!(lines.line_offset(), at.1);
+        }
+        prop_assert_eq!(got, positions(&data));
+    }
+}
+
+#[test]
+fn into_parts_keeps_what_was_buffered() {
+    let mut lines = LineReader::new(&b"first\nsecond\nthi"[..]);
+    assert_eq!(lines.next_line().unwrap().unwrap(), b"first");
+    assert_eq!(lines.buffer(), b"second\nthi");
+    let (inner, rest) = lines.into_parts();
+    assert!(inner.is_empty(), "the whole input was read into the buffer");
+    assert_eq!(rest, b"second\nthi");
+}
