@@ -28,24 +28,11 @@ pub(super) fn digest<N: Node>(node: N) -> u64 {
     node.str_len().map_or(1, |n| n as u64)
 }
 
-impl Node for &serde_json::Value {
-    fn items(self, f: impl FnMut(Self)) -> bool {
-        self.as_array().map(|a| a.iter().for_each(f)).is_some()
-    }
-    fn members(self, mut f: impl FnMut(usize, Self)) -> bool {
-        self.as_object()
-            .map(|o| o.iter().for_each(|(k, v)| f(k.len(), v)))
-            .is_some()
-    }
-    fn str_len(self) -> Option<usize> {
-        self.as_str().map(str::len)
-    }
-}
-
-/// simd-json's DOMs (borrowed and owned, perfkit's `Value` among them) share one interface.
-macro_rules! simd_node {
+/// Every DOM here has `as_array`, `as_object` (iterating key-value pairs) and `as_str`, from
+/// its own type or its traits: one implementation serves all of them.
+macro_rules! node {
     ($($t:ty),*) => {$(
-        impl Node for &$t {
+        impl Node for $t {
             fn items(self, f: impl FnMut(Self)) -> bool {
                 self.as_array().map(|a| a.iter().for_each(f)).is_some()
             }
@@ -61,32 +48,10 @@ macro_rules! simd_node {
     )*};
 }
 
-simd_node!(simd_json::BorrowedValue<'_>, perfkit_json::Value);
-
-impl Node for perfkit_json::TapeValue<'_, '_> {
-    fn items(self, f: impl FnMut(Self)) -> bool {
-        self.as_array().map(|a| a.iter().for_each(f)).is_some()
-    }
-    fn members(self, mut f: impl FnMut(usize, Self)) -> bool {
-        self.as_object()
-            .map(|o| o.iter().for_each(|(k, v)| f(k.len(), v)))
-            .is_some()
-    }
-    fn str_len(self) -> Option<usize> {
-        self.as_str().map(str::len)
-    }
-}
-
-impl Node for &sonic_rs::Value {
-    fn items(self, f: impl FnMut(Self)) -> bool {
-        self.as_array().map(|a| a.iter().for_each(f)).is_some()
-    }
-    fn members(self, mut f: impl FnMut(usize, Self)) -> bool {
-        self.as_object()
-            .map(|o| o.iter().for_each(|(k, v)| f(k.len(), v)))
-            .is_some()
-    }
-    fn str_len(self) -> Option<usize> {
-        self.as_str().map(str::len)
-    }
-}
+node!(
+    &serde_json::Value,
+    &simd_json::BorrowedValue<'_>,
+    &perfkit_json::Value,
+    perfkit_json::TapeValue<'_, '_>,
+    &sonic_rs::Value
+);
