@@ -448,3 +448,70 @@ fn active_queued_and_panic_counts_as_threadpool_names_them() {
         (0, 0, 1)
     );
 }
+
+#[test]
+fn spawn_returns_each_job_result_or_its_panic() {
+    let pool = WorkerPool::new(2, 4);
+    let handles: Vec<_> = (0..20u64).map(|i| pool.spawn(move || i * i)).collect();
+    let boom = pool.spawn(|| -> u64 { std::panic::panic_any(7u8) });
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(total, (0..20u64).map(|i| i * i).sum());
+    let payload = boom.join().unwrap_err();
+    assert_eq!(payload.downcast_ref::<u8>(), Some(&7));
+    // The panic went to the handle, not to the pool's join.
+    pool.join();
+    assert_eq!(pool.panic_count(), 0);
+    // A dropped handle: the job still runs.
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran2 = Arc::clone(&ran);
+    drop(pool.spawn(move || ran2.fetch_add(1, Ordering::SeqCst)));
+    pool.join();
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn wait_collects_every_panic_where_join_raises_the_first() {
+    let pool = WorkerPool::new(2, 16);
+    for i in 0..5u32 {
+        pool.execute(move || std::panic::panic_any(i));
+    }
+    pool.wait();
+    let mut seen: Vec<u32> = pool
+        .take_panics()
+        .into_iter()
+        .map(|p| *p.downcast::<u32>().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn start_and_stop_hooks_run_once_per_worker_and_may_panic() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    {
+        let (s, t) = (Arc::clone(&started), Arc::clone(&stopped));
+        let pool = WorkerPool::builder()
+            .threads(3)
+            .on_thread_start(move || {
+                if s.fetch_add(1, Ordering::SeqCst) == 0 {
+                    std::panic::resume_unwind(Box::new("a start hook panics"));
+                }
+            })
+            .on_thread_stop(move || {
+                t.fetch_add(1, Ordering::SeqCst);
+            })
+            .build();
+        let handles: Vec<_> = (0..30).map(|i| pool.spawn(move || i)).collect();
+        assert_eq!(
+            handles.into_iter().map(|h| h.join().unwrap()).sum::<i32>(),
+            435
+        );
+    }
+    assert_eq!(started.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        stopped.load(Ordering::SeqCst),
+        3,
+        "every worker stopped, the panicked one too"
+    );
+}

@@ -1,18 +1,47 @@
 //! The worker pool's knobs and `build`, which starts the workers.
 
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use super::WorkerPool;
 use super::inner::Inner;
 use super::permits::Permits;
+use crate::panic::drop_payload;
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Condvar, Mutex};
 
 /// Builds a [`WorkerPool`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct WorkerPoolBuilder {
     pub(super) threads: usize,
     pub(super) queue_capacity: usize,
     pub(super) name: String,
     pub(super) stack_size: Option<usize>,
+    pub(super) on_start: Option<Hook>,
+    pub(super) on_stop: Option<Hook>,
+}
+
+/// A thread start or stop hook.
+pub(super) type Hook = Arc<dyn Fn() + Send + Sync>;
+
+impl fmt::Debug for WorkerPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerPoolBuilder")
+            .field("threads", &self.threads)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("name", &self.name)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a hook; a panic in it is dropped (it must not kill the worker it runs on).
+fn run_hook(hook: Option<&Hook>) {
+    if let Some(hook) = hook
+        && let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook()))
+    {
+        drop_payload(payload);
+    }
 }
 
 impl WorkerPoolBuilder {
@@ -37,6 +66,23 @@ impl WorkerPoolBuilder {
     /// Stack size of each worker, in bytes (default: std's, 2 MiB).
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `hook` on each worker thread when it starts, before its first job (rayon's
+    /// `start_handler`): to set a thread-local, pin the thread, name it for a profiler. A
+    /// panic in it is caught and ignored: the worker still starts.
+    #[doc(alias = "start_handler")]
+    pub fn on_thread_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_start = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on each worker thread as it exits, after its last job (rayon's
+    /// `exit_handler`). A panic in it is caught and ignored.
+    #[doc(alias = "exit_handler")]
+    pub fn on_thread_stop(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_stop = Some(Arc::new(hook));
         self
     }
 
@@ -65,15 +111,18 @@ impl WorkerPoolBuilder {
         let workers = (0..self.threads)
             .map(|i| {
                 let inner = Arc::clone(&inner);
+                let (on_start, on_stop) = (self.on_start.clone(), self.on_stop.clone());
                 let mut builder = std::thread::Builder::new().name(format!("{}-{i}", self.name));
                 if let Some(bytes) = self.stack_size {
                     builder = builder.stack_size(bytes);
                 }
                 builder
                     .spawn(move || {
+                        run_hook(on_start.as_ref());
                         while let Ok(job) = inner.receiver.recv() {
                             inner.run(job);
                         }
+                        run_hook(on_stop.as_ref());
                     })
                     .expect("spawn a worker thread")
             })

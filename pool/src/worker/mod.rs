@@ -14,6 +14,6 @@ mod stats;
 
 pub use builder::WorkerPoolBuilder;
 pub use error::TryExecuteError;
-pub use pool::WorkerPool;
+pub use pool::{JobHandle, WorkerPool};
 pub use scope::Scope;
 pub use stats::WorkerStats;

@@ -84,6 +84,8 @@ impl WorkerPool {
             queue_capacity: 1024,
             name: "perfkit-worker".into(),
             stack_size: None,
+            on_start: None,
+            on_stop: None,
         }
     }
 
@@ -91,6 +93,37 @@ impl WorkerPool {
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
         self.inner.permits.acquire();
         self.send(Box::new(job));
+    }
+
+    /// Queues `job` (waiting while the queue is full, as [`execute`](Self::execute)) and
+    /// returns a handle to its result: `JobHandle::join` waits for it and returns what the job
+    /// returned, or its panic (which then goes to the handle, not to the pool's
+    /// [`join`](Self::join)), as `std::thread::JoinHandle` does.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = perfkit_pool::WorkerPool::new(2, 16);
+    /// let sum = pool.spawn(|| (1..=10u64).sum::<u64>());
+    /// let boom = pool.spawn(|| -> u64 { panic!("no") });
+    /// assert_eq!(sum.join().unwrap(), 55);
+    /// assert!(boom.join().is_err());
+    /// ```
+    pub fn spawn<T, F>(&self, job: F) -> JobHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.execute(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            // The handle may be gone: then so is the interest in the result.
+            if let Err(unsent) = tx.send(result) {
+                if let Err(payload) = unsent.into_inner() {
+                    drop_payload(payload);
+                }
+            }
+        });
+        JobHandle { result: rx }
     }
 
     /// Queues `job` if the queue has room; never waits.
@@ -148,6 +181,20 @@ impl WorkerPool {
             panics.for_each(drop_payload);
             resume_unwind(first);
         }
+    }
+
+    /// Waits as [`join`](Self::join) does, but re-raises nothing: collect every kept panic
+    /// with [`take_panics`](Self::take_panics) afterwards (`join` re-raises only the first).
+    ///
+    /// # Panics
+    /// As `join`, when called from inside one of the pool's own jobs.
+    pub fn wait(&self) {
+        assert!(
+            !self.inner.running_here(),
+            "WorkerPool::wait called from inside one of the pool's own jobs: it would wait for \
+             itself forever (use WorkerPool::scope to wait for jobs from a job)"
+        );
+        self.wait_idle();
     }
 
     fn wait_idle(&self) {
@@ -267,6 +314,41 @@ impl fmt::Debug for WorkerPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WorkerPool")
             .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// The result of a job queued with [`WorkerPool::spawn`].
+#[must_use = "dropping the handle discards the job's result (the job still runs)"]
+pub struct JobHandle<T> {
+    result: crossbeam_channel::Receiver<std::thread::Result<T>>,
+}
+
+impl<T> JobHandle<T> {
+    /// Waits for the job and returns what it returned, or the payload of its panic.
+    ///
+    /// # Errors
+    /// The job's panic payload.
+    pub fn join(self) -> std::thread::Result<T> {
+        match self.result.recv() {
+            Ok(result) => result,
+            // The sender is dropped only after sending, or with a job that never ran: a
+            // pool's queued jobs always run, so this is unreachable short of a lost job.
+            Err(_) => Err(Box::new("the job was dropped without running")),
+        }
+    }
+
+    /// Whether the job has finished (its result is waiting).
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        !self.result.is_empty()
+    }
+}
+
+impl<T> fmt::Debug for JobHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobHandle")
+            .field("finished", &self.is_finished())
             .finish()
     }
 }
