@@ -117,10 +117,10 @@ impl WorkerPool {
         self.execute(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             // The handle may be gone: then so is the interest in the result.
-            if let Err(unsent) = tx.send(result) {
-                if let Err(payload) = unsent.into_inner() {
-                    drop_payload(payload);
-                }
+            if let Err(unsent) = tx.send(result)
+                && let Err(payload) = unsent.into_inner()
+            {
+                drop_payload(payload);
             }
         });
         JobHandle { result: rx }
