@@ -718,3 +718,43 @@ fn close_fails_waiting_and_later_checkouts_and_drops_resources() {
         "a lease returning to a closed pool drops"
     );
 }
+
+#[test]
+fn try_build_fails_fast_and_the_error_handler_sees_background_errors() {
+    let fake = Arc::new(Fake {
+        fail_creates: AtomicUsize::new(1),
+        ..Fake::default()
+    });
+    let refused = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(3)
+        .min_idle(2)
+        .try_build();
+    assert!(matches!(refused, Err(CheckoutError::Create(Refused))));
+    // A reachable server: min_idle resources exist when try_build returns.
+    let pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(3)
+        .min_idle(2)
+        .try_build()
+        .unwrap();
+    assert!(pool.stats().idle >= 2, "{:?}", pool.stats());
+    // Background errors reach the handler.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let seen2 = Arc::clone(&seen);
+    fake.fail_creates.store(1_000_000, Ordering::SeqCst);
+    let _pool = ResourcePool::builder(Handle(Arc::clone(&fake)))
+        .max_size(2)
+        .min_idle(1)
+        .idle_timeout(Duration::from_millis(8))
+        .error_handler(move |_: &Refused| {
+            seen2.fetch_add(1, Ordering::SeqCst);
+        })
+        .build();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.load(Ordering::SeqCst) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the handler saw no background error"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}

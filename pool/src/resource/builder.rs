@@ -5,8 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::maintenance::maintain;
-use super::shared::{Shared, State};
-use super::{Manage, ResourcePool, ResourceStats};
+use super::shared::{ErrorHandler, Shared, State};
+use super::{CheckoutError, Manage, ResourcePool, ResourceStats};
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex};
 
 /// The defaults of [`ResourcePoolBuilder`].
@@ -29,6 +29,7 @@ pub(super) struct Config {
 pub struct ResourcePoolBuilder<M: Manage> {
     pub(super) manager: M,
     pub(super) config: Config,
+    pub(super) error_handler: Option<ErrorHandler<M::Error>>,
 }
 
 impl<M: Manage> ResourcePoolBuilder<M> {
@@ -60,6 +61,35 @@ impl<M: Manage> ResourcePoolBuilder<M> {
         self
     }
 
+    /// Called with each `create` error that no caller sees: those of the maintenance thread's
+    /// `min_idle` top-up (r2d2's `error_handler`; a checkout's own error goes to its caller).
+    /// Without one they are only counted in [`ResourceStats::create_errors`]. Runs on the
+    /// maintenance thread, without the pool's lock.
+    pub fn error_handler(mut self, handler: impl Fn(&M::Error) + Send + Sync + 'static) -> Self {
+        self.error_handler = Some(Box::new(handler));
+        self
+    }
+
+    /// [`build`](Self::build), then makes `min_idle` resources before returning, so that a
+    /// pool whose server is unreachable fails at start-up (r2d2's `build`) rather than at its
+    /// first checkout.
+    ///
+    /// # Errors
+    /// The first `create` error (or a timeout, if the pool cannot reach `min_idle` within its
+    /// checkout timeout). The pool is dropped.
+    ///
+    /// # Panics
+    /// As [`build`](Self::build).
+    pub fn try_build(self) -> Result<ResourcePool<M>, CheckoutError<M::Error>> {
+        let min_idle = self.config.min_idle.min(self.config.max_size);
+        let pool = self.build();
+        let leases = (0..min_idle)
+            .map(|_| pool.checkout())
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(leases); // back to the idle list
+        Ok(pool)
+    }
+
     /// Whether a checkout runs [`Manage::is_valid`] on an idle resource before handing it out
     /// (default `true`; r2d2's `test_on_check_out`). Turn it off when the check costs a round
     /// trip and the caller handles a dead connection itself (with [`Lease::mark_broken`]).
@@ -89,6 +119,7 @@ impl<M: Manage> ResourcePoolBuilder<M> {
         let config = self.config;
         let shared = Arc::new(Shared {
             manager: self.manager,
+            error_handler: self.error_handler,
             handles: AtomicUsize::new(1),
             config,
             state: Mutex::new(State {

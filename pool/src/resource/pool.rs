@@ -85,6 +85,7 @@ impl<M: Manage> ResourcePool<M> {
                 max_lifetime: None,
                 test_on_checkout: true,
             },
+            error_handler: None,
         }
     }
 

@@ -20,7 +20,12 @@ pub(crate) struct Shared<M: Manage> {
     pub(super) available: Condvar,
     /// Signalled when the pool shuts down, to stop the maintenance thread.
     pub(super) maintenance: Condvar,
+    /// Told of `create` errors no caller sees (the maintenance thread's top-up).
+    pub(super) error_handler: Option<ErrorHandler<M::Error>>,
 }
+
+/// [`ResourcePoolBuilder::error_handler`](super::ResourcePoolBuilder::error_handler)'s hook.
+pub(super) type ErrorHandler<E> = Box<dyn Fn(&E) + Send + Sync>;
 
 pub(super) struct State<R> {
     /// Idle resources, most recently returned at the back.
@@ -192,7 +197,12 @@ impl<M: Manage> Shared<M> {
             }
             match self.create() {
                 Ok(lease) => drop(lease), // returns it to the idle list
-                Err(_) => return,
+                Err(e) => {
+                    if let (Some(handler), CheckoutError::Create(e)) = (&self.error_handler, &e) {
+                        handler(e);
+                    }
+                    return;
+                }
             }
         }
     }
