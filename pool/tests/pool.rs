@@ -453,3 +453,23 @@ fn a_huge_buffer_is_shrunk_on_return_so_idle_memory_stays_bounded() {
     wide.reset();
     assert_eq!(wide.capacity() * 8, MAX_RETAINED_BYTES);
 }
+
+#[test]
+fn shrink_idle_and_clear_drop_the_shared_queues_objects() {
+    let pool = Pool::builder(|| Vec::<u8>::with_capacity(16))
+        .max_idle(8)
+        .build();
+    // Eight buffers out at once, all returned: one lands in this thread's slot, the rest in
+    // the shared queue.
+    let held: Vec<_> = (0..8).map(|_| pool.get()).collect();
+    drop(held);
+    assert_eq!(pool.idle(), 8);
+    assert_eq!(pool.shrink_idle(3), 4);
+    assert_eq!(pool.idle(), 4);
+    assert_eq!(pool.clear(), 3);
+    assert_eq!(pool.idle(), 1, "this thread's private slot stays");
+    // The freed budget is usable again.
+    let held: Vec<_> = (0..8).map(|_| pool.get()).collect();
+    drop(held);
+    assert_eq!(pool.idle(), 8);
+}

@@ -183,6 +183,29 @@ impl<T, R: ResetWith<T>> Pool<T, R> {
         self.local.idle() + self.shared.as_ref().map_or(0, ArrayQueue::len)
     }
 
+    /// Drops idle objects from the pool's shared queue until at most `keep` are left there,
+    /// e.g. after a burst; returns how many were dropped. Each thread's private slot (at most
+    /// one object per thread that used the pool) is left alone: only its owner thread may
+    /// touch it, and it is reused by that thread's next `get`.
+    pub fn shrink_idle(&self, keep: usize) -> usize {
+        let Some(queue) = &self.shared else {
+            return 0;
+        };
+        let mut dropped = 0;
+        while queue.len() > keep {
+            let Some(obj) = queue.pop() else { break };
+            self.reserved.fetch_sub(1, Ordering::Relaxed);
+            drop(obj);
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// [`shrink_idle(0)`](Self::shrink_idle): drops every object of the shared queue.
+    pub fn clear(&self) -> usize {
+        self.shrink_idle(0)
+    }
+
     /// The most idle objects the pool keeps.
     #[must_use]
     pub fn max_idle(&self) -> usize {
