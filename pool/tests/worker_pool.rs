@@ -515,3 +515,32 @@ fn start_and_stop_hooks_run_once_per_worker_and_may_panic() {
         "every worker stopped, the panicked one too"
     );
 }
+
+#[test]
+fn shutdown_timeout_waits_at_most_its_timeout_and_the_queue_still_runs() {
+    let pool = WorkerPool::new(1, 8);
+    let done = Arc::new(AtomicUsize::new(0));
+    for _ in 0..4 {
+        let done = Arc::clone(&done);
+        pool.execute(move || {
+            std::thread::sleep(Duration::from_millis(40));
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let start = std::time::Instant::now();
+    assert!(!pool.shutdown_timeout(Duration::from_millis(10)));
+    assert!(
+        start.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        start.elapsed()
+    );
+    // The detached worker finishes the queue by itself.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while done.load(Ordering::SeqCst) < 4 {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let quick = WorkerPool::new(2, 8);
+    quick.execute(|| {});
+    assert!(quick.shutdown_timeout(Duration::from_secs(10)));
+}

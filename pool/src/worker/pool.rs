@@ -292,6 +292,47 @@ impl WorkerPool {
     }
 }
 
+impl WorkerPool {
+    /// Stops the pool like dropping it (the queued jobs run, then the workers exit), but waits
+    /// at most `timeout`: `true` if every job finished and every worker was joined in time;
+    /// `false` if not, and then the workers still running are detached: they finish the queue
+    /// and exit on their own (threadpool's and rayon's pools have no bounded wait).
+    ///
+    /// # Panics
+    /// When called from inside one of the pool's own jobs (it would wait for itself).
+    #[must_use = "false means jobs were still running when the time ran out"]
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> bool {
+        assert!(
+            !self.inner.running_here(),
+            "WorkerPool::shutdown_timeout called from inside one of the pool's own jobs"
+        );
+        let deadline = std::time::Instant::now() + timeout;
+        drop(self.sender.take());
+        let inner = &*self.inner;
+        while inner.pending.load(Ordering::Acquire) != 0 {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                self.workers.clear(); // detached: they finish the queue by themselves
+                return false;
+            }
+            let idle = inner
+                .idle_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if inner.pending.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            let wait = (deadline - now).min(std::time::Duration::from_millis(1));
+            let _ = inner.idle.wait_timeout(idle, wait);
+        }
+        // Every job is done and the channel is closed: the workers are exiting.
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        true
+    }
+}
+
 impl Drop for WorkerPool {
     /// Runs the jobs already queued, then stops and joins the workers. Panics of jobs are not
     /// re-raised here (take them with `take_panics` first). Dropped from inside one of its own
