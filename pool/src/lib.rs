@@ -15,8 +15,13 @@
 //! Unlike `sync.Pool`, the pool is bounded and predictable: at most
 //! [`max_idle`](object::Builder::max_idle) objects are kept (per-thread slots included), a
 //! [`retain`](object::Builder::retain) predicate drops objects that grew too big rather than pinning
-//! their memory forever, an object whose holder panicked is dropped rather than reused, and
-//! [`Stats`](object::Stats) counts hits, misses and drops at about a nanosecond per operation.
+//! their memory forever, a reset `Vec` or `String` keeps at most
+//! [`MAX_RETAINED_BYTES`](object::MAX_RETAINED_BYTES) of capacity, an object whose holder
+//! panicked is dropped rather than reused, and [`Stats`](object::Stats) counts hits, misses and
+//! drops at about a nanosecond per operation. An object cached in the private slot of a thread
+//! that has exited is not lost: the slot's index is handed to the next thread that starts, and
+//! that thread's first `get` reuses it (so the slots never hold more than one object per
+//! thread slot, and count against `max_idle`); [`Pool::clear`] drops the shared store's.
 //!
 //! The arena pattern (Rust's answer to "escape analysis and GC pressure") is a pool of
 //! `bumpalo::Bump` (feature `bumpalo`): allocate a request's small objects from a pooled
