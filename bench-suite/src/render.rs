@@ -1,6 +1,6 @@
 //! Renders a [`Report`]: the terminal tables, report.md, and the tables and machine line that
 //! `fill` writes into the docs. One renderer for each thing: the machine line
-//! ([`machine_line`]), the cells of a row ([`rows`]) and Markdown escaping ([`md_cell`]).
+//! ([`machine_line`]), the cells of a row (`rows`) and Markdown escaping ([`md_cell`]).
 
 use std::fmt::Write;
 
@@ -37,7 +37,8 @@ fn spread(case: &CaseResult) -> String {
     )
 }
 
-const HEADERS: [&str; 10] = [
+/// The report's columns, in order.
+pub const HEADERS: [&str; 10] = [
     "case",
     "role",
     "time/op",
