@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::panic::resume_unwind;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
@@ -163,20 +164,9 @@ impl WorkerPool {
     /// called from inside one of this pool's own jobs: that job is pending itself, so the wait
     /// could never end. A job that must wait for other jobs uses [`scope`](Self::scope).
     pub fn join(&self) {
-        assert!(
-            !self.inner.running_here(),
-            "WorkerPool::join called from inside one of the pool's own jobs: it would wait for \
-             itself forever (use WorkerPool::scope to wait for jobs from a job)"
-        );
-        self.wait_idle();
-        let panics = std::mem::take(
-            &mut *self
-                .inner
-                .panics
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let mut panics = panics.into_iter();
+        self.refuse_inside_own_job("join");
+        self.wait_pending(None);
+        let mut panics = self.take_panics().into_iter();
         if let Some(first) = panics.next() {
             panics.for_each(drop_payload);
             resume_unwind(first);
@@ -189,19 +179,37 @@ impl WorkerPool {
     /// # Panics
     /// As `join`, when called from inside one of the pool's own jobs.
     pub fn wait(&self) {
-        assert!(
-            !self.inner.running_here(),
-            "WorkerPool::wait called from inside one of the pool's own jobs: it would wait for \
-             itself forever (use WorkerPool::scope to wait for jobs from a job)"
-        );
-        self.wait_idle();
+        self.refuse_inside_own_job("wait");
+        self.wait_pending(None);
     }
 
-    fn wait_idle(&self) {
+    /// Panics when the calling thread is running one of this pool's jobs: a wait for the pool
+    /// from there includes the calling job itself, so it would never end.
+    fn refuse_inside_own_job(&self, method: &str) {
+        assert!(
+            !self.inner.running_here(),
+            "WorkerPool::{method} called from inside one of the pool's own jobs: it would wait \
+             for itself forever (use WorkerPool::scope to wait for jobs from a job)"
+        );
+    }
+
+    /// Waits until no job is queued or running, or until `deadline`; `false` if the deadline
+    /// came first. Without a deadline the calling thread runs queued jobs meanwhile; with one
+    /// it only waits, so that a long job cannot carry it past the deadline.
+    fn wait_pending(&self, deadline: Option<Instant>) -> bool {
         let inner = &*self.inner;
         while inner.pending.load(Ordering::Acquire) != 0 {
-            if inner.help() {
-                continue;
+            let mut wait = Duration::from_millis(1);
+            match deadline {
+                None if inner.help() => continue,
+                None => {}
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    wait = wait.min(left);
+                }
             }
             let idle = inner
                 .idle_lock
@@ -211,10 +219,9 @@ impl WorkerPool {
                 break;
             }
             // Bounded: a job queued meanwhile is run by this thread on the next round.
-            let _ = inner
-                .idle
-                .wait_timeout(idle, std::time::Duration::from_millis(1));
+            let _ = inner.idle.wait_timeout(idle, wait);
         }
+        true
     }
 
     /// Takes the payloads of the jobs that panicked (up to 16 kept; the rest only counted in
@@ -301,29 +308,13 @@ impl WorkerPool {
     /// # Panics
     /// When called from inside one of the pool's own jobs (it would wait for itself).
     #[must_use = "false means jobs were still running when the time ran out"]
-    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> bool {
-        assert!(
-            !self.inner.running_here(),
-            "WorkerPool::shutdown_timeout called from inside one of the pool's own jobs"
-        );
-        let deadline = std::time::Instant::now() + timeout;
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
+        self.refuse_inside_own_job("shutdown_timeout");
+        let deadline = Instant::now() + timeout;
         drop(self.sender.take());
-        let inner = &*self.inner;
-        while inner.pending.load(Ordering::Acquire) != 0 {
-            let now = std::time::Instant::now();
-            if now >= deadline {
-                self.workers.clear(); // detached: they finish the queue by themselves
-                return false;
-            }
-            let idle = inner
-                .idle_lock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if inner.pending.load(Ordering::Acquire) == 0 {
-                break;
-            }
-            let wait = (deadline - now).min(std::time::Duration::from_millis(1));
-            let _ = inner.idle.wait_timeout(idle, wait);
+        if !self.wait_pending(Some(deadline)) {
+            self.workers.clear(); // detached: they finish the queue by themselves
+            return false;
         }
         // Every job is done and the channel is closed: the workers are exiting.
         for worker in self.workers.drain(..) {
