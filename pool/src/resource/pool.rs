@@ -115,8 +115,6 @@ impl<M: Manage> ResourcePool<M> {
                 return Err(CheckoutError::Closed);
             }
             if let Some(idle) = self.shared.pop_live(&mut state, &mut expired) {
-                // Counted here, under the lock already held; taken back if it fails validation.
-                state.stats.reused += 1;
                 drop(state);
                 self.shared.retire(std::mem::take(&mut expired));
                 match self.shared.validate(idle) {
@@ -166,14 +164,7 @@ impl<M: Manage> ResourcePool<M> {
     pub fn try_checkout(&self) -> Option<Lease<M>> {
         let mut expired = Vec::new();
         loop {
-            let idle = {
-                let mut state = self.shared.lock();
-                let idle = self.shared.pop_live(&mut state, &mut expired);
-                if idle.is_some() {
-                    state.stats.reused += 1;
-                }
-                idle
-            };
+            let idle = self.shared.pop_live(&mut self.shared.lock(), &mut expired);
             self.shared.retire(std::mem::take(&mut expired));
             if let Some(lease) = self.shared.validate(idle?) {
                 return Some(lease);

@@ -50,9 +50,10 @@ impl<M: Manage> Shared<M> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The most recently returned idle resource that has not expired. Expired ones are moved
-    /// to `expired`, still counted in `live`: the caller frees them with [`retire`] after
-    /// releasing the lock, so no resource's `Drop` runs under it.
+    /// The most recently returned idle resource that has not expired, counted as `reused`
+    /// here, under the lock already held (`validate` takes the count back if the check fails).
+    /// Expired ones are moved to `expired`, still counted in `live`: the caller frees them
+    /// with [`retire`] after releasing the lock, so no resource's `Drop` runs under it.
     ///
     /// [`retire`]: Self::retire
     pub(super) fn pop_live(
@@ -66,6 +67,7 @@ impl<M: Manage> Shared<M> {
                 expired.push(idle);
                 continue;
             }
+            state.stats.reused += 1;
             return Some(idle);
         }
         None
