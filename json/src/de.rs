@@ -472,26 +472,53 @@ fn is_json_number(s: &str) -> bool {
     b.is_empty()
 }
 
+/// How serde_json reads a key for a number type: which forms it refuses before parsing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// Up to 64 bits: any JSON number, `-0` being a float.
+    Integer,
+    /// 128-bit signed: integer digits only.
+    Wide,
+    /// 128-bit unsigned: integer digits only, no sign.
+    WideUnsigned,
+    /// `f32`, `f64`: any JSON number.
+    Float,
+}
+
+impl KeyKind {
+    /// serde_json's verdict on `key`'s form, before its value is parsed.
+    fn check(self, key: &str) -> Result<(), Error> {
+        if !is_json_number(key) {
+            // serde_json's classification: a syntax error, not a type mismatch.
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                format!("expected key to be a number in quotes, found {key:?}"),
+            ));
+        }
+        let wide = matches!(self, Self::Wide | Self::WideUnsigned);
+        if wide
+            && (key.contains(['.', 'e', 'E'])
+                || (self == Self::WideUnsigned && key.starts_with('-')))
+        {
+            // serde_json's 128-bit key reader takes integer digits only, and no sign for an
+            // unsigned key.
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "expected key to be an integer in quotes",
+            ));
+        }
+        Ok(())
+    }
+}
+
 macro_rules! key_from_str {
-    ($($method:ident => $visit:ident: $t:ty, integer: $integer:literal;)*) => {$(
+    ($($method:ident => $visit:ident: $t:ty, $kind:ident;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            KeyKind::$kind.check(self.0)?;
             // serde_json reads the key as a JSON number: `-0` is a float there, not an integer.
-            let integer_minus_zero = $integer && self.0 == "-0";
-            if !is_json_number(self.0) {
-                // serde_json's classification: a syntax error, not a type mismatch.
-                return Err(Error::new(
-                    ErrorKind::Syntax,
-                    format!("expected key to be a number in quotes, found {:?}", self.0),
-                ));
-            }
-            let wide = matches!(stringify!($t), "u128" | "i128");
-            if wide && (self.0.contains(['.', 'e', 'E']) || (stringify!($t) == "u128" && self.0.starts_with('-'))) {
-                // serde_json's 128-bit key reader takes integer digits only, and no sign for
-                // an unsigned key.
-                return Err(Error::new(ErrorKind::Syntax, "expected key to be an integer in quotes"));
-            }
+            let minus_zero_integer = KeyKind::$kind != KeyKind::Float && self.0 == "-0";
             match self.0.parse::<$t>() {
-                Ok(n) if !integer_minus_zero => visitor.$visit(n),
+                Ok(n) if !minus_zero_integer => visitor.$visit(n),
                 _ => Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor)),
             }
         }
@@ -507,18 +534,18 @@ impl<'de> Deserializer<'de> for Key<'de> {
     }
 
     key_from_str! {
-        deserialize_u8 => visit_u8: u8, integer: true;
-        deserialize_u16 => visit_u16: u16, integer: true;
-        deserialize_u32 => visit_u32: u32, integer: true;
-        deserialize_u64 => visit_u64: u64, integer: true;
-        deserialize_u128 => visit_u128: u128, integer: true;
-        deserialize_i8 => visit_i8: i8, integer: true;
-        deserialize_i16 => visit_i16: i16, integer: true;
-        deserialize_i32 => visit_i32: i32, integer: true;
-        deserialize_i64 => visit_i64: i64, integer: true;
-        deserialize_i128 => visit_i128: i128, integer: true;
-        deserialize_f32 => visit_f32: f32, integer: false;
-        deserialize_f64 => visit_f64: f64, integer: false;
+        deserialize_u8 => visit_u8: u8, Integer;
+        deserialize_u16 => visit_u16: u16, Integer;
+        deserialize_u32 => visit_u32: u32, Integer;
+        deserialize_u64 => visit_u64: u64, Integer;
+        deserialize_u128 => visit_u128: u128, WideUnsigned;
+        deserialize_i8 => visit_i8: i8, Integer;
+        deserialize_i16 => visit_i16: i16, Integer;
+        deserialize_i32 => visit_i32: i32, Integer;
+        deserialize_i64 => visit_i64: i64, Integer;
+        deserialize_i128 => visit_i128: i128, Wide;
+        deserialize_f32 => visit_f32: f32, Float;
+        deserialize_f64 => visit_f64: f64, Float;
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
