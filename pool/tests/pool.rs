@@ -9,14 +9,11 @@ use std::sync::{Arc, Barrier};
 
 use perfkit_pool::{Pool, Reset};
 
-/// Operations per thread in the stress tests: 20,000 times `PERFKIT_STRESS`, a factor
-/// (default 1; CI runs the stress tests again at 4).
+mod common;
+
+/// Operations per thread in the stress tests (see `common::stress`).
 fn stress_ops() -> usize {
-    let factor: usize = std::env::var("PERFKIT_STRESS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    20_000 * factor
+    common::stress(20_000)
 }
 
 /// Fills an object through `fill`, returns it, and checks the next `get` (the same object, by

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use perfkit_pool::{CheckoutError, Manage, ResourcePool};
 
+mod common;
+
 /// Counts live resources and the peak; can be told to fail creates or validations.
 #[derive(Default)]
 struct Fake {
@@ -544,14 +546,9 @@ fn expired_resources_are_dropped_without_the_lock() {
     assert!(stats.closed >= 2, "{stats:?}");
 }
 
-/// Checkouts per thread in the panic stress test: 2,000 times `PERFKIT_STRESS` (a factor,
-/// default 1; CI runs the stress tests again at 4).
+/// Checkouts per thread in the panic stress test (see `common::stress`).
 fn stress_checkouts() -> usize {
-    let factor: usize = std::env::var("PERFKIT_STRESS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    2_000 * factor
+    common::stress(2_000)
 }
 
 /// Panics (without the panic hook's message: `resume_unwind`) on every `n`th call.

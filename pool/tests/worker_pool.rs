@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use perfkit_pool::WorkerPool;
 
+mod common;
+
 #[test]
 fn every_job_runs_once_under_concurrent_submitters() {
     let pool = WorkerPool::new(3, 8);
@@ -392,11 +394,7 @@ fn the_last_handle_dropped_inside_a_job_stops_the_pool_cleanly() {
 
 #[test]
 fn stress_scopes_with_panicking_payloads_wait_for_every_job() {
-    let rounds = 50
-        * std::env::var("PERFKIT_STRESS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(1);
+    let rounds = common::stress(50);
     let pool = WorkerPool::new(2, 4);
     for round in 0..rounds {
         let mut done = [0u8; 16];
