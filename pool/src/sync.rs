@@ -9,9 +9,11 @@ pub(crate) use crossbeam_queue::ArrayQueue;
 // `std`'s `Arc` even under loom: `Pool::get_owned` takes `self: &Arc<Self>`, which only std's
 // `Arc` allows as a receiver; its reference count is not part of any protocol of ours.
 pub(crate) use std::sync::{Arc, Weak};
-// `std`'s locks always: the resource and worker pools are lock-based (stress-tested, not
-// modelled); only their lock-free parts (the worker queue's permits) are loom models.
-pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+// perfkit's locks (std's, whose contended path reports to the contention hook, so the pools'
+// locks show in `perfkit-profile`'s mutex and block profiles) always: the resource and worker
+// pools are lock-based (stress-tested, not modelled); only their lock-free parts (the worker
+// queue's permits) are loom models.
+pub(crate) use perfkit_utils::lock::{Condvar, Mutex, MutexGuard};
 // The lock behind the worker queue's permits is part of a modelled protocol: loom's under loom.
 #[cfg(perfkit_loom)]
 pub(crate) use loom::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};

@@ -1,8 +1,10 @@
 //! The one place that imports locks and cells. Under `--cfg perfkit_loom` they come from [`loom`], so
 //! the model checker sees every lock and every access to a `ShardedRwLock`'s value.
 
+// perfkit's `RwLock`: std's, whose contended path reports to the contention hook (the
+// shards show in `perfkit-profile`'s mutex and block profiles).
 #[cfg(not(perfkit_loom))]
-pub(crate) use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub(crate) use perfkit_utils::lock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 #[cfg(perfkit_loom)]
 pub(crate) use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};

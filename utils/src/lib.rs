@@ -8,6 +8,9 @@
 //!   exact version.
 //! - [`CachePadded`]: crossbeam-utils' cache-line padding, re-exported so that every crate
 //!   pads the same way.
+//! - [`lock`]: `std::sync`'s `Mutex`, `RwLock` and `Condvar`, same API, whose contended path
+//!   reports to the [`contention`] hook (what `perfkit-profile`'s mutex and block profiles
+//!   read); the uncontended path costs what std's does.
 //! - [`sync`]: the loom switch, under perfkit's own `--cfg perfkit_loom` (for perfkit's crates:
 //!   what it exports depends on that cfg).
 //!
@@ -40,6 +43,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod contention;
+pub mod lock;
 mod slot;
 pub mod sync;
 
