@@ -1,0 +1,346 @@
+//! Stacks of interrupted threads, taken without doing anything a signal handler may not do.
+//!
+//! A signal handler (the CPU profiler's `SIGPROF`, the thread dump's `SIGURG`) only copies the
+//! interrupted registers and the top of the stack into a preallocated [`RawStack`]: no
+//! allocation, no lock, no unwinding. The stack bytes are read with `process_vm_readv` on our
+//! own process, a system call that returns a short count instead of faulting, so a bad stack
+//! pointer cannot crash the process. A profiler thread later unwinds the copy with `framehop`
+//! (mstange's DWARF CFI unwinder, the one samply uses: it reads `.eh_frame` through
+//! `.eh_frame_hdr`, handles prologues and epilogues, and falls back to frame pointers), so
+//! stacks are exact without `-C force-frame-pointers` and leaf frames are kept.
+//!
+//! x86-64 only: elsewhere a sample holds its leaf address alone.
+
+use crate::proto::Stack;
+use crate::symbol;
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Bytes of stack copied per sample: deep enough for 128 frames of typical Rust code.
+pub(crate) const STACK_COPY: usize = 32 * 1024;
+/// Frames kept per stack (deeper stacks are cut, and counted as truncated).
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// A slot is free.
+pub(crate) const FREE: u32 = 0;
+/// A handler is writing the slot.
+pub(crate) const WRITING: u32 = 1;
+/// The slot holds a sample for the profiler thread.
+pub(crate) const READY: u32 = 2;
+
+/// Registers and stack bytes of one interrupted thread.
+pub(crate) struct RawStack {
+    pub(crate) state: AtomicU32,
+    data: UnsafeCell<RawData>,
+}
+
+pub(crate) struct RawData {
+    pub(crate) tid: u32,
+    pub(crate) ip: u64,
+    pub(crate) sp: u64,
+    pub(crate) bp: u64,
+    pub(crate) len: usize,
+    pub(crate) bytes: [u8; STACK_COPY],
+}
+
+// SAFETY: `data` is written only by the thread that moved `state` from FREE to WRITING and
+// read only by the thread that saw READY (Acquire) until it stores FREE (Release): one owner
+// at a time, handed over through `state`.
+unsafe impl Sync for RawStack {}
+
+impl RawStack {
+    pub(crate) fn boxed() -> Box<Self> {
+        // Built on the heap: the array is too large for a signal-handling thread's stack.
+        let mut data: Box<std::mem::MaybeUninit<RawStack>> = Box::new_uninit();
+        let ptr = data.as_mut_ptr();
+        // SAFETY: every field is written before `assume_init`; `bytes` is plain data that
+        // any bit pattern (here zeroes) makes valid.
+        unsafe {
+            (&raw mut (*ptr).state).write(AtomicU32::new(FREE));
+            let d = (*ptr).data.get();
+            std::ptr::write_bytes(d, 0, 1);
+            data.assume_init()
+        }
+    }
+
+    /// Claim a free slot for writing (handler side).
+    pub(crate) fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(FREE, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Fill a claimed slot from the signal's context and publish it. Async-signal-safe.
+    ///
+    /// # Safety
+    /// The caller claimed this slot ([`claim`](Self::claim) returned true) and `context` is
+    /// the `ucontext_t` the kernel passed to the running signal handler (or null).
+    pub(crate) unsafe fn fill_from_signal(&self, context: *mut libc::c_void) {
+        // SAFETY: the caller owns the slot (WRITING), so nobody else touches `data`.
+        let data = unsafe { &mut *self.data.get() };
+        // SAFETY: gettid takes no arguments and cannot fail.
+        data.tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+        data.len = 0;
+        data.ip = 0;
+        if !context.is_null() {
+            // SAFETY: the caller's contract: `context` is the handler's ucontext_t.
+            let (ip, sp, bp) = unsafe { registers(context) };
+            data.ip = ip;
+            data.sp = sp;
+            data.bp = bp;
+            data.len = copy_stack(sp, &mut data.bytes);
+        }
+        self.state.store(READY, Ordering::Release);
+    }
+
+    /// Read a READY slot (profiler side); frees it afterwards.
+    pub(crate) fn take<R>(&self, read: impl FnOnce(&RawData) -> R) -> Option<R> {
+        if self.state.load(Ordering::Acquire) != READY {
+            return None;
+        }
+        // SAFETY: READY (seen with Acquire) means the handler finished writing and only we
+        // read until we store FREE below.
+        let result = read(unsafe { &*self.data.get() });
+        self.state.store(FREE, Ordering::Release);
+        Some(result)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+/// # Safety
+/// `context` is a valid `ucontext_t`.
+unsafe fn registers(context: *mut libc::c_void) -> (u64, u64, u64) {
+    // SAFETY: the caller's contract.
+    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
+    let g = &uc.uc_mcontext.gregs;
+    (
+        g[libc::REG_RIP as usize] as u64,
+        g[libc::REG_RSP as usize] as u64,
+        g[libc::REG_RBP as usize] as u64,
+    )
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+/// # Safety
+/// `context` is a valid `ucontext_t`.
+unsafe fn registers(_context: *mut libc::c_void) -> (u64, u64, u64) {
+    (0, 0, 0)
+}
+
+/// Copy the stack from `sp` upwards into `out`, stopping at the first unreadable page.
+/// Async-signal-safe: one `process_vm_readv` on our own process, which reports a fault as a
+/// short count.
+fn copy_stack(sp: u64, out: &mut [u8; STACK_COPY]) -> usize {
+    const PAGE: u64 = 4096;
+    const CHUNKS: usize = STACK_COPY / PAGE as usize + 1;
+    if sp == 0 {
+        return 0;
+    }
+    let mut remote = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; CHUNKS];
+    let mut at = sp;
+    let end = sp.saturating_add(STACK_COPY as u64);
+    let mut n = 0;
+    while at < end && n < CHUNKS {
+        let next = ((at / PAGE) + 1) * PAGE;
+        let stop = next.min(end);
+        remote[n] = libc::iovec {
+            iov_base: at as usize as *mut libc::c_void,
+            iov_len: (stop - at) as usize,
+        };
+        at = stop;
+        n += 1;
+    }
+    let local = libc::iovec {
+        iov_base: out.as_mut_ptr().cast(),
+        iov_len: STACK_COPY,
+    };
+    // SAFETY: `local` describes our own writable buffer of STACK_COPY bytes; the remote
+    // ranges are only read by the kernel, which checks them and stops at a fault; errno is
+    // saved and restored by the handler that calls us.
+    let copied = unsafe {
+        libc::process_vm_readv(
+            libc::getpid(),
+            &raw const local,
+            1,
+            remote.as_ptr(),
+            n as _,
+            0,
+        )
+    };
+    usize::try_from(copied).unwrap_or(0)
+}
+
+/// Save and restore `errno` around a signal handler's system calls.
+pub(crate) struct SavedErrno(libc::c_int);
+
+impl SavedErrno {
+    pub(crate) fn save() -> Self {
+        // SAFETY: __errno_location returns this thread's errno slot, always valid.
+        Self(unsafe { *libc::__errno_location() })
+    }
+}
+
+impl Drop for SavedErrno {
+    fn drop(&mut self) {
+        // SAFETY: as in `save`.
+        unsafe { *libc::__errno_location() = self.0 };
+    }
+}
+
+/// Install `handler` for `signal` (SA_SIGINFO, SA_RESTART, SA_ONSTACK).
+pub(crate) fn install(
+    signal: libc::c_int,
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) -> std::io::Result<()> {
+    // SAFETY: a zeroed sigaction is a valid starting value; we set the handler, flags and an
+    // empty mask before passing it to sigaction, which copies it.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+        libc::sigemptyset(&raw mut action.sa_mask);
+        if libc::sigaction(signal, &raw const action, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Unwinds copied stacks: framehop over every loaded object's `.eh_frame`.
+pub(crate) struct Unwinder {
+    #[cfg(target_arch = "x86_64")]
+    inner: framehop::x86_64::UnwinderX86_64<Vec<u8>>,
+    #[cfg(target_arch = "x86_64")]
+    cache: framehop::x86_64::CacheX86_64,
+    /// Stacks cut at [`MAX_DEPTH`] or by an unwinding error.
+    pub(crate) truncated: u64,
+}
+
+impl std::fmt::Debug for Unwinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unwinder").finish_non_exhaustive()
+    }
+}
+
+impl Unwinder {
+    /// An unwinder for the objects loaded now.
+    pub(crate) fn new() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use framehop::Unwinder as _;
+            let mut inner = framehop::x86_64::UnwinderX86_64::new();
+            for object in symbol::objects() {
+                if let Some(module) = module(&object) {
+                    inner.add_module(module);
+                }
+            }
+            Self {
+                inner,
+                cache: framehop::x86_64::CacheX86_64::new(),
+                truncated: 0,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = symbol::objects;
+            Self { truncated: 0 }
+        }
+    }
+
+    /// The stack of a copied sample, leaf first.
+    pub(crate) fn unwind(&mut self, raw: &RawData) -> Stack {
+        let mut addrs = Vec::with_capacity(32);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use framehop::Unwinder as _;
+            let (base, bytes) = (raw.sp, &raw.bytes[..raw.len]);
+            let mut read = |addr: u64| -> Result<u64, ()> {
+                let off = addr.checked_sub(base).ok_or(())? as usize;
+                let word = bytes.get(off..off + 8).ok_or(())?;
+                Ok(u64::from_le_bytes(word.try_into().map_err(|_| ())?))
+            };
+            let regs = framehop::x86_64::UnwindRegsX86_64::new(raw.ip, raw.sp, raw.bp);
+            let mut frames = self
+                .inner
+                .iter_frames(raw.ip, regs, &mut self.cache, &mut read);
+            loop {
+                match frames.next() {
+                    Ok(Some(frame)) if frame.address() == 0 => break,
+                    Ok(Some(frame)) if addrs.len() < MAX_DEPTH => addrs.push(frame.address()),
+                    Ok(None) => break,
+                    _ => {
+                        self.truncated += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        if addrs.is_empty() && raw.ip != 0 {
+            addrs.push(raw.ip);
+        }
+        Stack {
+            addrs,
+            leaf_is_ip: true,
+        }
+    }
+}
+
+/// framehop's view of one loaded object: its `.eh_frame_hdr`, the `.eh_frame` it points to
+/// (copied: the object could be unloaded while we hold the unwinder), and its code range.
+#[cfg(target_arch = "x86_64")]
+fn module(object: &symbol::Object) -> Option<framehop::Module<Vec<u8>>> {
+    let (hdr_vaddr, hdr_len) = object.eh_frame_hdr?;
+    let bias = object.bias;
+    let segment_end = |vaddr: u64| {
+        object
+            .segments
+            .iter()
+            .find(|&&(start, len, _, _)| (start..start + len).contains(&vaddr))
+            .map(|&(start, len, _, _)| start + len)
+    };
+    // SAFETY: PT_GNU_EH_FRAME lies inside a loaded segment: `hdr_len` bytes at its runtime
+    // address are mapped and readable while the object is loaded (it is: we were just
+    // handed it by dl_iterate_phdr, and copy at once).
+    let hdr = unsafe {
+        std::slice::from_raw_parts((bias + hdr_vaddr) as usize as *const u8, hdr_len as usize)
+    }
+    .to_vec();
+    // .eh_frame_hdr: version, eh_frame_ptr encoding, fde count encoding, table encoding, then
+    // eh_frame_ptr. Every toolchain writes it pc-relative sdata4 (0x1b).
+    if hdr.len() < 8 || hdr[0] != 1 || hdr[1] != 0x1b {
+        return None;
+    }
+    let rel = i32::from_le_bytes(hdr[4..8].try_into().ok()?);
+    let eh_vaddr = (hdr_vaddr + 4).checked_add_signed(i64::from(rel))?;
+    let eh_end = segment_end(eh_vaddr)?;
+    // SAFETY: [eh_vaddr, eh_end) lies inside one loaded segment (found above), mapped and
+    // readable while the object is loaded.
+    let eh_frame = unsafe {
+        std::slice::from_raw_parts(
+            (bias + eh_vaddr) as usize as *const u8,
+            (eh_end - eh_vaddr) as usize,
+        )
+    }
+    .to_vec();
+    let (text_start, text_len, _, _) = *object.segments.iter().find(|s| s.3)?;
+    let lo = object.segments.iter().map(|s| s.0).min()?;
+    let hi = object.segments.iter().map(|s| s.0 + s.1).max()?;
+    let info = framehop::ExplicitModuleSectionInfo {
+        base_svma: 0,
+        text_svma: Some(text_start..text_start + text_len),
+        eh_frame_svma: Some(eh_vaddr..eh_end),
+        eh_frame: Some(eh_frame),
+        eh_frame_hdr_svma: Some(hdr_vaddr..hdr_vaddr + hdr_len),
+        eh_frame_hdr: Some(hdr),
+        ..Default::default()
+    };
+    Some(framehop::Module::new(
+        object.name.clone(),
+        bias + lo..bias + hi,
+        bias,
+        info,
+    ))
+}
