@@ -813,6 +813,60 @@ mod tests {
     }
 
     #[test]
+    fn exiting_threads_give_their_block_back() {
+        let claimed = || -> u32 {
+            CLAIMED
+                .iter()
+                .map(|w| w.load(Ordering::Relaxed).count_ones())
+                .sum()
+        };
+        for _ in 0..(BLOCKS + 50) {
+            std::thread::spawn(|| std::hint::black_box(vec![1u8; 10]))
+                .join()
+                .unwrap();
+        }
+        // Other tests' threads may hold blocks meanwhile, but not hundreds.
+        assert!(
+            claimed() < 64,
+            "{} blocks claimed after the threads exited",
+            claimed()
+        );
+    }
+
+    #[inline(never)]
+    fn retain_sixty_four_mib() -> Vec<Vec<u8>> {
+        (0..1024)
+            .map(|_| std::hint::black_box(vec![7u8; 64 << 10]))
+            .collect()
+    }
+
+    /// Go's estimator at the default rate: 64 MiB in 64 KiB blocks is about 128 samples, so
+    /// the estimate is within 30% with overwhelming probability (the standard error is ~9%).
+    #[test]
+    fn sampled_in_use_estimates_the_truth() {
+        let kept = retain_sixty_four_mib();
+        let p = profile(None);
+        let mut cache = crate::symbol::cache();
+        let mut inuse = 0i64;
+        for s in &p.samples {
+            let ours = s.stack.lookup_addrs().any(|a| {
+                cache
+                    .resolve(a)
+                    .iter()
+                    .any(|f| f.function.contains("retain_sixty_four_mib"))
+            });
+            if ours {
+                inuse += s.values[3];
+            }
+        }
+        drop(cache);
+        let truth = (64 << 20) as f64;
+        let err = (inuse as f64 - truth).abs() / truth;
+        assert!(err < 0.3, "estimated {inuse} B of {truth} B");
+        drop(kept);
+    }
+
+    #[test]
     fn live_table_deletes_without_losing_neighbours() {
         let mut t = tables();
         assert!(t.ready());

@@ -136,6 +136,11 @@ pub fn profile(kind: ProfileKind) -> Vec<u8> {
     .encode()
 }
 
+/// The unit tests run with the profiler as their allocator.
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOC: HeapProfiler<std::alloc::System> = HeapProfiler::new(std::alloc::System);
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

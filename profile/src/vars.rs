@@ -106,7 +106,9 @@ mod tests {
         let m = &v["memstats"];
         assert!(m["RSS"].as_u64().unwrap() > 0);
         assert!(m["Threads"].as_u64().unwrap() >= 1);
-        assert_eq!(m["ProfilerInstalled"], false);
+        // The unit tests run with the profiler installed (lib.rs).
+        assert_eq!(m["ProfilerInstalled"], true);
+        assert!(m["LiveBytes"].as_u64().unwrap() > 0);
         assert!(v["cmdline"].is_array());
     }
 }

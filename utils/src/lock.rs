@@ -317,8 +317,9 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 }
 
 /// `std::sync::Condvar` for [`Mutex`] guards. Waiting gives the lock up, so it reports a
-/// release exactly as dropping the guard does; re-acquiring after a notification is not
-/// reported (std re-locks inside the wait).
+/// release exactly as dropping the guard does; with a hook installed, the whole wait (until
+/// the lock is held again) is reported as a [`Event::Block`], as Go's block profile counts
+/// `sync.Cond.Wait`: a pool's checkout waiting for a free resource shows there.
 #[derive(Debug, Default)]
 pub struct Condvar {
     inner: stdsync::Condvar,
@@ -338,9 +339,8 @@ impl Condvar {
     /// As std's: poisoned if a holder panicked.
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let (waits, inner) = guard.into_std();
-        map_lock(self.inner.wait(inner), |inner| {
-            MutexGuard::new(waits, inner)
-        })
+        let result = timed_wait(|| self.inner.wait(inner));
+        map_lock(result, |inner| MutexGuard::new(waits, inner))
     }
 
     /// Block while `condition` holds.
@@ -353,9 +353,8 @@ impl Condvar {
         condition: F,
     ) -> LockResult<MutexGuard<'a, T>> {
         let (waits, inner) = guard.into_std();
-        map_lock(self.inner.wait_while(inner, condition), |inner| {
-            MutexGuard::new(waits, inner)
-        })
+        let result = timed_wait(|| self.inner.wait_while(inner, condition));
+        map_lock(result, |inner| MutexGuard::new(waits, inner))
     }
 
     /// Block until notified or `timeout` passed.
@@ -368,10 +367,10 @@ impl Condvar {
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, stdsync::WaitTimeoutResult)> {
         let (waits, inner) = guard.into_std();
-        map_lock(
-            self.inner.wait_timeout(inner, timeout),
-            |(inner, timed_out)| (MutexGuard::new(waits, inner), timed_out),
-        )
+        let result = timed_wait(|| self.inner.wait_timeout(inner, timeout));
+        map_lock(result, |(inner, timed_out)| {
+            (MutexGuard::new(waits, inner), timed_out)
+        })
     }
 
     /// Wake one waiter.
@@ -383,6 +382,20 @@ impl Condvar {
     pub fn notify_all(&self) {
         self.inner.notify_all();
     }
+}
+
+/// Run a condition-variable wait, reporting its length as a block event when a hook is set.
+fn timed_wait<R>(wait: impl FnOnce() -> R) -> R {
+    let Some(hook) = contention::hook() else {
+        return wait();
+    };
+    let start = now_nanos();
+    let result = wait();
+    hook(
+        Event::Block,
+        Duration::from_nanos(now_nanos().saturating_sub(start)),
+    );
+    result
 }
 
 /// `std::sync::RwLock` with contention reporting (see the [module docs](self)).
