@@ -30,7 +30,7 @@ fn allocate_in_a_loop(stop: &AtomicBool) {
 fn panic_in_a_loop(stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let r = std::panic::catch_unwind(|| {
-            let _guard = vec![1u8; 64];
+            let _guard = black_box(Box::new([1u8; 64]));
             panic!("boom");
         });
         assert!(r.is_err());
