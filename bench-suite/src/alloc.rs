@@ -8,6 +8,27 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ops::Sub;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use perfkit_profile::HeapProfiler;
+
+/// The heap profiler the `profile` area measures: the counting allocator forwards to it
+/// instead of `System` while [`set_heap_profiling`] is on. Both ways pay the same relaxed load
+/// and branch, so a case's difference is the profiler's own cost.
+static HEAP_PROFILER: HeapProfiler<System> = HeapProfiler::new(System);
+static PROFILING: AtomicBool = AtomicBool::new(false);
+
+/// Route allocations through [`perfkit_profile::HeapProfiler`] (`true`) or straight to
+/// `System`. Memory may be freed on the other route than it was allocated on: both end in
+/// `System`; the profiler only misses that free in its statistics.
+pub fn set_heap_profiling(on: bool) {
+    PROFILING.store(on, Ordering::Relaxed);
+}
+
+#[inline]
+fn profiling() -> bool {
+    PROFILING.load(Ordering::Relaxed)
+}
 
 /// Allocations and bytes allocated by one thread since it started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,25 +82,51 @@ pub struct CountingAlloc;
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; we pass it through.
-        unsafe { System.alloc(layout) }
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; we pass it through (the
+        // profiler forwards it to `System` unchanged).
+        unsafe {
+            if profiling() {
+                HEAP_PROFILER.alloc(layout)
+            } else {
+                System.alloc(layout)
+            }
+        }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
         // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe {
+            if profiling() {
+                HEAP_PROFILER.alloc_zeroed(layout)
+            } else {
+                System.alloc_zeroed(layout)
+            }
+        }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
+        // SAFETY: `ptr` was allocated by `System` (directly or through the profiler, which
+        // forwards to it) with `layout`.
+        unsafe {
+            if profiling() {
+                HEAP_PROFILER.dealloc(ptr, layout)
+            } else {
+                System.dealloc(ptr, layout)
+            }
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size);
-        // SAFETY: `ptr`/`layout` came from this allocator (so from `System`); the caller
-        // upholds `realloc`'s contract for `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        // SAFETY: `ptr`/`layout` came from this allocator (so from `System`, directly or
+        // through the profiler); the caller upholds `realloc`'s contract for `new_size`.
+        unsafe {
+            if profiling() {
+                HEAP_PROFILER.realloc(ptr, layout, new_size)
+            } else {
+                System.realloc(ptr, layout, new_size)
+            }
+        }
     }
 }

@@ -6,8 +6,8 @@
 //!   that crosses zero is sampled: its stack is captured and booked in a table keyed by (stack,
 //!   size, rate). A profile scales each record by Go's `1 / (1 - e^(-size/rate))`.
 //! - **Frees** are immediate in Rust, so in-use numbers are exact for the sampled population.
-//!   A free checks one byte of a fixed 64 KiB summary indexed by the pointer's page (is a
-//!   sampled allocation alive in this page?); only then does it lock the table. An unsampled
+//!   A free checks one byte of a fixed 64 KiB summary indexed by the pointer's 64-byte line
+//!   (is a sampled allocation alive in this line?); only then does it lock the table. An unsampled
 //!   free takes no lock and looks nothing up beyond that byte.
 //! - **Totals** (live bytes and objects, cumulative allocations and bytes) are exact: each
 //!   thread adds to its own cache-padded block (a load and a store, no atomic read-modify-write),
@@ -20,7 +20,7 @@ use crate::proto::{Profile, Sample, Stack};
 use perfkit_utils::CachePadded;
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence};
 use std::sync::{Mutex, PoisonError};
 
 /// Go's default sampling rate: one sample per 512 KiB allocated, on average.
@@ -32,7 +32,7 @@ const RECORDS: usize = 1 << 14;
 /// Sampled allocations alive at once.
 const LIVE: usize = 1 << 20;
 /// Bytes a thread allocates between two looks at the rate while sampling is off.
-const RECHECK: i64 = 1 << 20;
+const RECHECK: u64 = 1 << 20;
 /// Per-thread total blocks; threads beyond share one more, updated atomically.
 const BLOCKS: usize = 256;
 /// Pages summarised: the free path's one-byte check.
@@ -92,20 +92,31 @@ impl<A> HeapProfiler<A> {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for HeapProfiler<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // Booked first when the countdown allows (no sample can be due), so the inner
+        // allocator's call is the last thing done: a tail call, as without the profiler. (An
+        // allocation that then fails is counted; Rust aborts on it anyway.)
+        if book_alloc(layout.size()) {
+            // SAFETY: the caller's contract for `alloc`, passed on.
+            return unsafe { self.inner.alloc(layout) };
+        }
         // SAFETY: the caller's contract for `alloc`, passed on.
         let ptr = unsafe { self.inner.alloc(layout) };
         if !ptr.is_null() {
-            on_alloc(ptr, layout.size());
+            alloc_slow_path(ptr, layout.size());
         }
         ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if book_alloc(layout.size()) {
+            // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
+            return unsafe { self.inner.alloc_zeroed(layout) };
+        }
         // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            on_alloc(ptr, layout.size());
+            alloc_slow_path(ptr, layout.size());
         }
         ptr
     }
@@ -136,50 +147,38 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for HeapProfiler<A> {
 }
 
 // ---- per-thread state and totals -------------------------------------------------------
+//
+// Each thread owns a cache-padded block of counters. The fast paths do one load and one store
+// of one word of it (no atomic read-modify-write, no other thread writes it):
+//
+// - `alloc_word` = `remaining << COUNT_BITS | allocations`: the bytes left in the current
+//   countdown chunk, and the allocations since the last flush. An allocation of `size` below
+//   `remaining` subtracts `size << COUNT_BITS` and adds 1; the one that reaches the end of the
+//   chunk takes the slow path, which flushes the word into the totals and decides whether to
+//   sample (the sampling countdown may span several chunks).
+// - `free_word` = `bytes << COUNT_BITS | frees` since the last flush, flushed after 8 MiB.
+//
+// Chunks are at most 8 MiB and every block is at least a byte, so neither count field can
+// reach 2^24 between flushes. Flushes (slow paths only) are bracketed by a sequence number so
+// that a reader never sees a flushed total together with the word it came from.
 
-struct Local {
-    /// Index of this thread's totals block; UNSET before the first allocation, SHARED when
-    /// it has none (every block taken, or the thread is exiting).
-    block: Cell<usize>,
-    /// Bytes until the next sample.
-    countdown: Cell<i64>,
-    seeded: Cell<bool>,
-    rng: Cell<u64>,
-    /// Inside the profiler: nested allocations are counted but never sampled.
-    busy: Cell<bool>,
-}
-
-const UNSET: usize = usize::MAX;
-const SHARED: usize = BLOCKS;
-
-thread_local! {
-    static LOCAL: Local = const {
-        Local {
-            block: Cell::new(UNSET),
-            countdown: Cell::new(0),
-            seeded: Cell::new(false),
-            rng: Cell::new(0),
-            busy: Cell::new(false),
-        }
-    };
-    static RELEASE: Release = const { Release(Cell::new(UNSET)) };
-}
-
-/// Gives the thread's block back when the thread exits (its counts stay in it).
-struct Release(Cell<usize>);
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        let block = self.0.get();
-        if block < BLOCKS {
-            LOCAL.with(|l| l.block.set(SHARED));
-            CLAIMED[block / 64].fetch_and(!(1 << (block % 64)), Ordering::Release);
-        }
-    }
-}
+/// Low bits of a packed word that count events.
+const COUNT_BITS: u32 = 24;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+/// Longest countdown chunk.
+const CHUNK_MAX: u64 = 8 << 20;
+/// `free_word` at or above this (8 MiB freed) is flushed.
+const FREE_FLUSH: u64 = CHUNK_MAX << COUNT_BITS;
+/// Blocks above this size always take the slow paths (their shifted size would not fit).
+const HUGE: usize = 1 << 38;
 
 #[derive(Default)]
 struct Block {
+    seq: AtomicU64,
+    alloc_word: AtomicU64,
+    free_word: AtomicU64,
+    /// The bytes the current chunk started with.
+    chunk: AtomicU64,
     alloc_count: AtomicU64,
     alloc_bytes: AtomicU64,
     free_count: AtomicU64,
@@ -189,49 +188,278 @@ struct Block {
 impl Block {
     const fn new() -> Self {
         Self {
+            seq: AtomicU64::new(0),
+            alloc_word: AtomicU64::new(0),
+            free_word: AtomicU64::new(0),
+            chunk: AtomicU64::new(0),
             alloc_count: AtomicU64::new(0),
             alloc_bytes: AtomicU64::new(0),
             free_count: AtomicU64::new(0),
             free_bytes: AtomicU64::new(0),
         }
     }
-}
 
-/// Blocks 0..BLOCKS are owned by one thread each (written with a load and a store); the
-/// last is shared (read-modify-write).
-static TOTALS: [CachePadded<Block>; BLOCKS + 1] =
-    [const { CachePadded::new(Block::new()) }; BLOCKS + 1];
-static CLAIMED: [AtomicU64; BLOCKS / 64] = [const { AtomicU64::new(0) }; BLOCKS / 64];
+    /// Owner only: fold the packed words into the totals (plus `extra` allocations and
+    /// frees), and start a chunk of `next_chunk` bytes.
+    fn flush(&self, extra: [u64; 4], next_chunk: u64) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        let a = self.alloc_word.load(Ordering::Relaxed);
+        let f = self.free_word.load(Ordering::Relaxed);
+        let used = self
+            .chunk
+            .load(Ordering::Relaxed)
+            .saturating_sub(a >> COUNT_BITS);
+        let bump =
+            |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        bump(&self.alloc_count, (a & COUNT_MASK) + extra[0]);
+        bump(&self.alloc_bytes, used + extra[1]);
+        bump(&self.free_count, (f & COUNT_MASK) + extra[2]);
+        bump(&self.free_bytes, (f >> COUNT_BITS) + extra[3]);
+        self.free_word.store(0, Ordering::Relaxed);
+        self.chunk.store(next_chunk, Ordering::Relaxed);
+        self.alloc_word
+            .store(next_chunk << COUNT_BITS, Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
 
-#[inline]
-fn add(counter: &AtomicU64, owned: bool, n: u64) {
-    if owned {
-        // Only this thread writes an owned block: no read-modify-write needed.
-        counter.store(
-            counter.load(Ordering::Relaxed).wrapping_add(n),
-            Ordering::Relaxed,
-        );
-    } else {
-        counter.fetch_add(n, Ordering::Relaxed);
+    /// Anyone: (allocations, bytes, frees, freed bytes) so far, consistent with one flush.
+    fn read(&self) -> [u64; 4] {
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let a = self.alloc_word.load(Ordering::Relaxed);
+            let f = self.free_word.load(Ordering::Relaxed);
+            let chunk = self.chunk.load(Ordering::Relaxed);
+            let totals = [
+                self.alloc_count.load(Ordering::Relaxed) + (a & COUNT_MASK),
+                self.alloc_bytes.load(Ordering::Relaxed) + chunk.saturating_sub(a >> COUNT_BITS),
+                self.free_count.load(Ordering::Relaxed) + (f & COUNT_MASK),
+                self.free_bytes.load(Ordering::Relaxed) + (f >> COUNT_BITS),
+            ];
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                return totals;
+            }
+        }
     }
 }
 
+/// Blocks owned by one thread each, and one more shared by threads that have none (every
+/// block taken, or the thread exiting), updated with read-modify-writes.
+static BLOCKS_TABLE: [CachePadded<Block>; BLOCKS + 1] =
+    [const { CachePadded::new(Block::new()) }; BLOCKS + 1];
+static CLAIMED: [AtomicU64; BLOCKS / 64] = [const { AtomicU64::new(0) }; BLOCKS / 64];
+const SHARED_BLOCK: usize = BLOCKS;
+
+/// Where a thread without a block of its own points: no bytes left in its chunk (every
+/// allocation takes the slow path) and a free word at the flush mark (so does every free).
+/// The fast paths never store to it: both fail their checks first.
+static NO_BLOCK: Block = Block {
+    seq: AtomicU64::new(0),
+    alloc_word: AtomicU64::new(0),
+    free_word: AtomicU64::new(FREE_FLUSH),
+    chunk: AtomicU64::new(0),
+    alloc_count: AtomicU64::new(0),
+    alloc_bytes: AtomicU64::new(0),
+    free_count: AtomicU64::new(0),
+    free_bytes: AtomicU64::new(0),
+};
+
+fn has_block(l: &Local) -> bool {
+    !std::ptr::eq(l.block.get(), &raw const NO_BLOCK)
+}
+
+struct Local {
+    /// This thread's block, once claimed; [`NO_BLOCK`] before, and for threads without one.
+    block: Cell<*const Block>,
+    /// Whether the thread tried to claim a block already.
+    claimed: Cell<bool>,
+    /// Bytes until the next sample beyond the current chunk.
+    beyond: Cell<u64>,
+    /// The countdown of a thread without a block (its `alloc_word` is the shared one's).
+    own_countdown: Cell<u64>,
+    seeded: Cell<bool>,
+    rng: Cell<u64>,
+    /// Inside the profiler: nested allocations are counted but never sampled.
+    busy: Cell<bool>,
+}
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            block: Cell::new(&raw const NO_BLOCK),
+            claimed: Cell::new(false),
+            beyond: Cell::new(0),
+            own_countdown: Cell::new(0),
+            seeded: Cell::new(false),
+            rng: Cell::new(0),
+            busy: Cell::new(false),
+        }
+    };
+    static RELEASE: Release = const { Release(Cell::new(usize::MAX)) };
+}
+
+/// Flushes and gives the thread's block back when the thread exits (its totals stay in it).
+struct Release(Cell<usize>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let index = self.0.get();
+        if index < BLOCKS {
+            LOCAL.with(|l| {
+                l.block.set(&raw const NO_BLOCK);
+                // From here the thread counts into the shared block.
+                l.own_countdown.set(0);
+            });
+            BLOCKS_TABLE[index].flush([0; 4], 0);
+            CLAIMED[index / 64].fetch_and(!(1 << (index % 64)), Ordering::Release);
+        }
+    }
+}
+
+/// The fast path: book an allocation of `size` in this thread's block if it does not reach
+/// the end of the countdown chunk (so cannot be sampled); false otherwise.
 #[inline]
-fn block(local: &Local) -> usize {
-    match local.block.get() {
-        UNSET => claim_block(local),
-        b => b,
+fn book_alloc(size: usize) -> bool {
+    LOCAL.with(|l| {
+        // SAFETY: `block` points to a static: NO_BLOCK, or this thread's own block in
+        // BLOCKS_TABLE (owned until its exit hook points it back at NO_BLOCK).
+        let block = unsafe { &*l.block.get() };
+        let word = block.alloc_word.load(Ordering::Relaxed);
+        // `remaining` is at most CHUNK_MAX, so a smaller `size` shifts without overflow.
+        if (size as u64) < word >> COUNT_BITS {
+            block
+                .alloc_word
+                .store(word - ((size as u64) << COUNT_BITS) + 1, Ordering::Relaxed);
+            return true;
+        }
+        false
+    })
+}
+
+#[inline]
+fn on_alloc(ptr: *mut u8, size: usize) {
+    if !book_alloc(size) {
+        alloc_slow_path(ptr, size);
     }
 }
 
 #[cold]
-fn claim_block(local: &Local) -> usize {
-    INSTALLED.store(true, Ordering::Relaxed);
-    local.block.set(SHARED);
-    if local.busy.replace(true) {
-        return SHARED;
+fn alloc_slow_path(ptr: *mut u8, size: usize) {
+    LOCAL.with(|l| alloc_slow(l, ptr, size, true));
+}
+
+fn on_alloc_unsampled(size: usize) {
+    LOCAL.with(|l| alloc_slow(l, std::ptr::null_mut(), size, false));
+}
+
+#[inline]
+fn on_free(ptr: *mut u8, size: usize) {
+    LOCAL.with(|l| {
+        // SAFETY: as in `book_alloc`.
+        let block = unsafe { &*l.block.get() };
+        if size < HUGE {
+            let word = block.free_word.load(Ordering::Relaxed) + ((size as u64) << COUNT_BITS) + 1;
+            if word < FREE_FLUSH {
+                block.free_word.store(word, Ordering::Relaxed);
+                return;
+            }
+        }
+        free_slow(l, block, size);
+    });
+    if FILTER_BYTES[filter_index(ptr)].load(Ordering::Relaxed) != 0 {
+        free_sampled(ptr, size);
     }
-    let mut got = SHARED;
+}
+
+/// A free the fast path could not book: the thread has no block, its free word is full, or
+/// the block is huge. Booked straight into the totals.
+#[cold]
+fn free_slow(l: &Local, block: &Block, size: usize) {
+    if !has_block(l) {
+        let shared = &BLOCKS_TABLE[SHARED_BLOCK];
+        shared.free_count.fetch_add(1, Ordering::Relaxed);
+        shared.free_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        return;
+    }
+    // Keep the countdown where it is: a new chunk of the bytes that were left.
+    let remaining = block.alloc_word.load(Ordering::Relaxed) >> COUNT_BITS;
+    block.flush([0, 0, 1, size as u64], remaining);
+}
+
+/// The end of a chunk (or no block yet, or a huge block): count the allocation, then decide
+/// whether it is sampled and how long the next chunk is.
+#[cold]
+fn alloc_slow(l: &Local, ptr: *mut u8, size: usize, may_sample: bool) {
+    if !has_block(l) && !l.claimed.get() && !l.busy.get() {
+        claim_block(l);
+    }
+    let size = size as u64;
+    let owned = has_block(l);
+    // SAFETY: as in `book_alloc`.
+    let block = unsafe { &*l.block.get() };
+    // Bytes left before the next sample, this allocation not yet taken.
+    let left = if owned {
+        (block.alloc_word.load(Ordering::Relaxed) >> COUNT_BITS) + l.beyond.get()
+    } else {
+        l.own_countdown.get()
+    };
+    let rate = RATE.load(Ordering::Relaxed);
+    let next = if l.busy.get() || !may_sample {
+        // Never sample inside the profiler (nor a failed realloc's re-count).
+        left.saturating_sub(size).max(1)
+    } else if rate == 0 {
+        l.seeded.set(false);
+        RECHECK
+    } else if !l.seeded.replace(true) {
+        // The thread's first countdown (or the first since sampling was off): drawn now, and
+        // this allocation sampled only if it alone crosses it, as Go's first mcache draw.
+        seed(l);
+        let first = draw(l, rate);
+        if size < first {
+            first - size
+        } else {
+            sample(l, ptr, size as usize, rate)
+        }
+    } else if size < left {
+        left - size
+    } else {
+        sample(l, ptr, size as usize, rate)
+    };
+    let chunk = next.min(CHUNK_MAX);
+    l.beyond.set(next - chunk);
+    if owned {
+        block.flush([1, size, 0, 0], chunk);
+    } else {
+        l.own_countdown.set(next);
+        l.beyond.set(0);
+        let shared = &BLOCKS_TABLE[SHARED_BLOCK];
+        shared.alloc_count.fetch_add(1, Ordering::Relaxed);
+        shared.alloc_bytes.fetch_add(size, Ordering::Relaxed);
+    }
+}
+
+/// Sample the allocation at `ptr`; the countdown to the next sample.
+fn sample(l: &Local, ptr: *mut u8, size: usize, rate: u64) -> u64 {
+    if !ptr.is_null() {
+        l.busy.set(true);
+        record(ptr, size, rate);
+        l.busy.set(false);
+    }
+    draw(l, rate)
+}
+
+#[cold]
+fn claim_block(l: &Local) {
+    INSTALLED.store(true, Ordering::Relaxed);
+    l.claimed.set(true);
+    l.busy.set(true);
+    let mut got = None;
     'words: for (w, word) in CLAIMED.iter().enumerate() {
         let mut current = word.load(Ordering::Relaxed);
         while current != u64::MAX {
@@ -243,100 +471,41 @@ fn claim_block(local: &Local) -> usize {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    got = w * 64 + bit as usize;
+                    got = Some(w * 64 + bit as usize);
                     break 'words;
                 }
                 Err(actual) => current = actual,
             }
         }
     }
-    if got < BLOCKS {
+    if let Some(index) = got {
         // Registering the exit hook may allocate (std's fallback list): `busy` is set.
-        let registered = RELEASE.try_with(|r| r.0.set(got)).is_ok();
-        if !registered {
-            CLAIMED[got / 64].fetch_and(!(1 << (got % 64)), Ordering::Release);
-            got = SHARED;
+        if RELEASE.try_with(|r| r.0.set(index)).is_ok() {
+            let block = &BLOCKS_TABLE[index];
+            // The previous owner flushed on exit; start with an empty chunk so the next
+            // allocation draws this thread's first countdown.
+            block.flush([0; 4], 0);
+            l.block.set(&raw const **block);
+        } else {
+            CLAIMED[index / 64].fetch_and(!(1 << (index % 64)), Ordering::Release);
         }
     }
-    local.block.set(got);
-    local.busy.set(false);
-    got
+    l.busy.set(false);
 }
 
-#[inline]
-fn on_alloc(ptr: *mut u8, size: usize) {
-    LOCAL.with(|l| {
-        let b = block(l);
-        let totals = &TOTALS[b];
-        add(&totals.alloc_count, b < BLOCKS, 1);
-        add(&totals.alloc_bytes, b < BLOCKS, size as u64);
-        let left = l.countdown.get() - size as i64;
-        l.countdown.set(left);
-        if left <= 0 {
-            maybe_sample(l, ptr, size);
-        }
-    });
-}
-
-fn on_alloc_unsampled(size: usize) {
-    LOCAL.with(|l| {
-        let b = block(l);
-        add(&TOTALS[b].alloc_count, b < BLOCKS, 1);
-        add(&TOTALS[b].alloc_bytes, b < BLOCKS, size as u64);
-    });
-}
-
-#[inline]
-fn on_free(ptr: *mut u8, size: usize) {
-    LOCAL.with(|l| {
-        let b = block(l);
-        let totals = &TOTALS[b];
-        add(&totals.free_count, b < BLOCKS, 1);
-        add(&totals.free_bytes, b < BLOCKS, size as u64);
-    });
-    if FILTER_BYTES[filter_index(ptr)].load(Ordering::Relaxed) != 0 {
-        free_sampled(ptr, size);
-    }
-}
-
+/// A pointer's byte in the summary: its 64-byte line, modulo the summary's size. Neighbouring
+/// lines get neighbouring bytes, so the frees of one region of the heap read one cache line
+/// of the summary; a sampled block makes only the frees in its own line (and in the lines 4 MiB
+/// apart that alias it) take the lock. (A page-sized granule measured far worse: one sampled
+/// small block sent every free of its page, ~30 of them, down the locked path.)
 #[inline]
 fn filter_index(ptr: *mut u8) -> usize {
-    let page = (ptr as usize >> 12) as u64;
-    (page.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER.trailing_zeros())) as usize
+    (ptr as usize >> 6) & (FILTER - 1)
 }
 
 static FILTER_BYTES: [AtomicU8; FILTER] = [const { AtomicU8::new(0) }; FILTER];
 
 // ---- sampling ----------------------------------------------------------------------------
-
-#[cold]
-fn maybe_sample(l: &Local, ptr: *mut u8, size: usize) {
-    if l.busy.get() {
-        // An allocation made by the profiler itself: look again soon.
-        l.countdown.set(RECHECK);
-        return;
-    }
-    let rate = RATE.load(Ordering::Relaxed);
-    if rate == 0 {
-        l.countdown.set(RECHECK);
-        l.seeded.set(false);
-        return;
-    }
-    if !l.seeded.replace(true) {
-        // The thread's first countdown (or the first since sampling was off): drawn now, and
-        // this allocation sampled only if it alone crosses it, as Go's first mcache draw.
-        seed(l);
-        let left = draw(l, rate) - size as i64;
-        if left > 0 {
-            l.countdown.set(left);
-            return;
-        }
-    }
-    l.busy.set(true);
-    record(ptr, size, rate);
-    l.countdown.set(draw(l, rate));
-    l.busy.set(false);
-}
 
 fn seed(l: &Local) {
     static SEQ: AtomicU64 = AtomicU64::new(0x853c_49e6_748f_ea9b);
@@ -353,7 +522,7 @@ fn splitmix(mut z: u64) -> u64 {
 
 /// Bytes until the next sample: exponential with mean `rate` (Go's `nextSample`); 0 for
 /// rate 1 (every allocation).
-fn draw(l: &Local, rate: u64) -> i64 {
+fn draw(l: &Local, rate: u64) -> u64 {
     if rate == 1 {
         return 0;
     }
@@ -365,7 +534,7 @@ fn draw(l: &Local, rate: u64) -> i64 {
     // A uniform in (0, 1], 53 bits.
     let u = ((x >> 11) + 1) as f64 / (1u64 << 53) as f64;
     let next = -u.ln() * rate as f64;
-    next.min(i64::MAX as f64 / 2.0) as i64
+    next.min((u64::MAX / 4) as f64) as u64
 }
 
 // ---- the tables ------------------------------------------------------------------------
@@ -598,22 +767,7 @@ fn free_sampled(ptr: *mut u8, _size: usize) {
 
 /// The current stack into `out` (return addresses, innermost first); its depth.
 pub(crate) fn capture(out: &mut [u64]) -> usize {
-    let mut depth = 0;
-    // SAFETY: `trace_unsynchronized` requires that no other thread unwinds through the same
-    // (non-reentrant) unwinder state at once; libgcc's `_Unwind_Backtrace`, which it uses on
-    // Linux, keeps no state of its own across calls and is thread-safe.
-    unsafe {
-        backtrace::trace_unsynchronized(|frame| {
-            let ip = frame.ip() as usize as u64;
-            if depth == out.len() || ip == 0 {
-                return false;
-            }
-            out[depth] = ip;
-            depth += 1;
-            true
-        });
-    }
-    depth
+    crate::unwind::capture_current(out)
 }
 
 // ---- reading -----------------------------------------------------------------------------
@@ -649,11 +803,12 @@ pub struct HeapStats {
 /// `installed: false`, when it is not the global allocator).
 pub fn heap_stats() -> HeapStats {
     let (mut ac, mut ab, mut fc, mut fb) = (0u64, 0u64, 0u64, 0u64);
-    for b in &TOTALS {
-        ac = ac.wrapping_add(b.alloc_count.load(Ordering::Relaxed));
-        ab = ab.wrapping_add(b.alloc_bytes.load(Ordering::Relaxed));
-        fc = fc.wrapping_add(b.free_count.load(Ordering::Relaxed));
-        fb = fb.wrapping_add(b.free_bytes.load(Ordering::Relaxed));
+    for b in &BLOCKS_TABLE {
+        let [a, abytes, f, fbytes] = b.read();
+        ac = ac.wrapping_add(a);
+        ab = ab.wrapping_add(abytes);
+        fc = fc.wrapping_add(f);
+        fb = fb.wrapping_add(fbytes);
     }
     let t = tables();
     let (records, live, dropped) = (t.record_count as u64, t.live_count as u64, t.dropped);
@@ -671,7 +826,7 @@ pub fn heap_stats() -> HeapStats {
         sampled_live: live,
         records,
         dropped_samples: dropped,
-        overhead_bytes: (size_of_val(&TOTALS) + size_of_val(&FILTER_BYTES)) as u64
+        overhead_bytes: (size_of_val(&BLOCKS_TABLE) + size_of_val(&FILTER_BYTES)) as u64
             + touched(records * 2, size_of::<Record>() as u64, RECORDS as u64)
             + touched(live * 2, size_of::<LiveEntry>() as u64, LIVE as u64),
     }
@@ -798,8 +953,10 @@ mod tests {
     #[test]
     fn exponential_draws_have_the_rate_as_mean() {
         let l = Local {
-            block: Cell::new(UNSET),
-            countdown: Cell::new(0),
+            block: Cell::new(&raw const NO_BLOCK),
+            claimed: Cell::new(false),
+            beyond: Cell::new(0),
+            own_countdown: Cell::new(0),
             seeded: Cell::new(false),
             rng: Cell::new(0),
             busy: Cell::new(false),

@@ -6,6 +6,7 @@ mod counters;
 mod json;
 mod patterns;
 mod pool;
+mod profile;
 mod sharded;
 mod workers;
 
@@ -24,6 +25,7 @@ const MODULES: &[Module] = &[
     ("buffers", buffers::groups),
     ("json", json::groups),
     ("patterns", patterns::groups),
+    ("profile", profile::groups),
 ];
 
 /// Every group, in report order.
