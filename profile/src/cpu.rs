@@ -43,7 +43,7 @@ extern "C" fn on_sigprof(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *m
     let slot = &slots[CURSOR.fetch_add(1, Ordering::Relaxed) % slots.len()];
     if slot.claim() {
         // SAFETY: we claimed the slot; `ctx` is the ucontext_t the kernel passed us.
-        unsafe { slot.fill_from_signal(ctx) };
+        unsafe { unwind::fill_from_signal(slot, ctx) };
     } else {
         DROPPED.fetch_add(1, Ordering::Relaxed);
     }
@@ -122,7 +122,7 @@ impl CpuProfiler {
             IN_USE.store(false, Ordering::Release);
             CpuProfileError::Io(e)
         };
-        SLOTS_BUF.get_or_init(|| (0..SLOTS).map(|_| RawStack::boxed()).collect());
+        SLOTS_BUF.get_or_init(|| (0..SLOTS).map(|_| unwind::raw_stack()).collect());
         if let Err(e) = INSTALLED.get_or_init(|| unwind::install(libc::SIGPROF, on_sigprof)) {
             return Err(fail(std::io::Error::new(e.kind(), e.to_string())));
         }
@@ -147,9 +147,7 @@ impl CpuProfiler {
                 // The timer is off: wait for handlers still writing, then take the rest.
                 let slots = SLOTS_BUF.get().expect("allocated in start");
                 let deadline = Instant::now() + Duration::from_millis(100);
-                while slots
-                    .iter()
-                    .any(|s| s.state.load(Ordering::Acquire) == unwind::WRITING)
+                while slots.iter().any(|s| s.state() == crate::slot::WRITING)
                     && Instant::now() < deadline
                 {
                     std::thread::yield_now();

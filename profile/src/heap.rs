@@ -17,10 +17,11 @@
 //! cost nothing); what does not fit is counted ([`HeapStats::dropped_samples`]), never grown.
 
 use crate::proto::{Profile, Sample, Stack};
+use crate::totals::{Block, CHUNK_MAX};
 use perfkit_utils::CachePadded;
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Go's default sampling rate: one sample per 512 KiB allocated, on average.
@@ -148,106 +149,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for HeapProfiler<A> {
 
 // ---- per-thread state and totals -------------------------------------------------------
 //
-// Each thread owns a cache-padded block of counters. The fast paths do one load and one store
-// of one word of it (no atomic read-modify-write, no other thread writes it):
-//
-// - `alloc_word` = `remaining << COUNT_BITS | allocations`: the bytes left in the current
-//   countdown chunk, and the allocations since the last flush. An allocation of `size` below
-//   `remaining` subtracts `size << COUNT_BITS` and adds 1; the one that reaches the end of the
-//   chunk takes the slow path, which flushes the word into the totals and decides whether to
-//   sample (the sampling countdown may span several chunks).
-// - `free_word` = `bytes << COUNT_BITS | frees` since the last flush, flushed after 8 MiB.
-//
-// Chunks are at most 8 MiB and every block is at least a byte, so neither count field can
-// reach 2^24 between flushes. Flushes (slow paths only) are bracketed by a sequence number so
-// that a reader never sees a flushed total together with the word it came from.
-
-/// Low bits of a packed word that count events.
-const COUNT_BITS: u32 = 24;
-const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
-/// Longest countdown chunk.
-const CHUNK_MAX: u64 = 8 << 20;
-/// `free_word` at or above this (8 MiB freed) is flushed.
-const FREE_FLUSH: u64 = CHUNK_MAX << COUNT_BITS;
-/// Blocks above this size always take the slow paths (their shifted size would not fit).
-const HUGE: usize = 1 << 38;
-
-#[derive(Default)]
-struct Block {
-    seq: AtomicU64,
-    alloc_word: AtomicU64,
-    free_word: AtomicU64,
-    /// The bytes the current chunk started with.
-    chunk: AtomicU64,
-    alloc_count: AtomicU64,
-    alloc_bytes: AtomicU64,
-    free_count: AtomicU64,
-    free_bytes: AtomicU64,
-}
-
-impl Block {
-    const fn new() -> Self {
-        Self {
-            seq: AtomicU64::new(0),
-            alloc_word: AtomicU64::new(0),
-            free_word: AtomicU64::new(0),
-            chunk: AtomicU64::new(0),
-            alloc_count: AtomicU64::new(0),
-            alloc_bytes: AtomicU64::new(0),
-            free_count: AtomicU64::new(0),
-            free_bytes: AtomicU64::new(0),
-        }
-    }
-
-    /// Owner only: fold the packed words into the totals (plus `extra` allocations and
-    /// frees), and start a chunk of `next_chunk` bytes.
-    fn flush(&self, extra: [u64; 4], next_chunk: u64) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
-        let a = self.alloc_word.load(Ordering::Relaxed);
-        let f = self.free_word.load(Ordering::Relaxed);
-        let used = self
-            .chunk
-            .load(Ordering::Relaxed)
-            .saturating_sub(a >> COUNT_BITS);
-        let bump =
-            |c: &AtomicU64, n: u64| c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-        bump(&self.alloc_count, (a & COUNT_MASK) + extra[0]);
-        bump(&self.alloc_bytes, used + extra[1]);
-        bump(&self.free_count, (f & COUNT_MASK) + extra[2]);
-        bump(&self.free_bytes, (f >> COUNT_BITS) + extra[3]);
-        self.free_word.store(0, Ordering::Relaxed);
-        self.chunk.store(next_chunk, Ordering::Relaxed);
-        self.alloc_word
-            .store(next_chunk << COUNT_BITS, Ordering::Relaxed);
-        self.seq.store(seq + 2, Ordering::Release);
-    }
-
-    /// Anyone: (allocations, bytes, frees, freed bytes) so far, consistent with one flush.
-    fn read(&self) -> [u64; 4] {
-        loop {
-            let before = self.seq.load(Ordering::Acquire);
-            if before % 2 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let a = self.alloc_word.load(Ordering::Relaxed);
-            let f = self.free_word.load(Ordering::Relaxed);
-            let chunk = self.chunk.load(Ordering::Relaxed);
-            let totals = [
-                self.alloc_count.load(Ordering::Relaxed) + (a & COUNT_MASK),
-                self.alloc_bytes.load(Ordering::Relaxed) + chunk.saturating_sub(a >> COUNT_BITS),
-                self.free_count.load(Ordering::Relaxed) + (f & COUNT_MASK),
-                self.free_bytes.load(Ordering::Relaxed) + (f >> COUNT_BITS),
-            ];
-            fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == before {
-                return totals;
-            }
-        }
-    }
-}
+// Each thread owns a cache-padded block of counters (see `totals`): the fast paths book an
+// allocation or a free with one load and one store of one word of it.
 
 /// Blocks owned by one thread each, and one more shared by threads that have none (every
 /// block taken, or the thread exiting), updated with read-modify-writes.
@@ -259,16 +162,7 @@ const SHARED_BLOCK: usize = BLOCKS;
 /// Where a thread without a block of its own points: no bytes left in its chunk (every
 /// allocation takes the slow path) and a free word at the flush mark (so does every free).
 /// The fast paths never store to it: both fail their checks first.
-static NO_BLOCK: Block = Block {
-    seq: AtomicU64::new(0),
-    alloc_word: AtomicU64::new(0),
-    free_word: AtomicU64::new(FREE_FLUSH),
-    chunk: AtomicU64::new(0),
-    alloc_count: AtomicU64::new(0),
-    alloc_bytes: AtomicU64::new(0),
-    free_count: AtomicU64::new(0),
-    free_bytes: AtomicU64::new(0),
-};
+static NO_BLOCK: Block = Block::exhausted();
 
 fn has_block(l: &Local) -> bool {
     !std::ptr::eq(l.block.get(), &raw const NO_BLOCK)
@@ -330,15 +224,7 @@ fn book_alloc(size: usize) -> bool {
         // SAFETY: `block` points to a static: NO_BLOCK, or this thread's own block in
         // BLOCKS_TABLE (owned until its exit hook points it back at NO_BLOCK).
         let block = unsafe { &*l.block.get() };
-        let word = block.alloc_word.load(Ordering::Relaxed);
-        // `remaining` is at most CHUNK_MAX, so a smaller `size` shifts without overflow.
-        if (size as u64) < word >> COUNT_BITS {
-            block
-                .alloc_word
-                .store(word - ((size as u64) << COUNT_BITS) + 1, Ordering::Relaxed);
-            return true;
-        }
-        false
+        block.try_book_alloc(size)
     })
 }
 
@@ -363,14 +249,9 @@ fn on_free(ptr: *mut u8, size: usize) {
     LOCAL.with(|l| {
         // SAFETY: as in `book_alloc`.
         let block = unsafe { &*l.block.get() };
-        if size < HUGE {
-            let word = block.free_word.load(Ordering::Relaxed) + ((size as u64) << COUNT_BITS) + 1;
-            if word < FREE_FLUSH {
-                block.free_word.store(word, Ordering::Relaxed);
-                return;
-            }
+        if !block.try_book_free(size) {
+            free_slow(l, block, size);
         }
-        free_slow(l, block, size);
     });
     if FILTER_BYTES[filter_index(ptr)].load(Ordering::Relaxed) != 0 {
         free_sampled(ptr, size);
@@ -383,13 +264,11 @@ fn on_free(ptr: *mut u8, size: usize) {
 fn free_slow(l: &Local, block: &Block, size: usize) {
     if !has_block(l) {
         let shared = &BLOCKS_TABLE[SHARED_BLOCK];
-        shared.free_count.fetch_add(1, Ordering::Relaxed);
-        shared.free_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        shared.add_shared([0, 0, 1, size as u64]);
         return;
     }
     // Keep the countdown where it is: a new chunk of the bytes that were left.
-    let remaining = block.alloc_word.load(Ordering::Relaxed) >> COUNT_BITS;
-    block.flush([0, 0, 1, size as u64], remaining);
+    block.flush([0, 0, 1, size as u64], block.remaining());
 }
 
 /// The end of a chunk (or no block yet, or a huge block): count the allocation, then decide
@@ -405,7 +284,7 @@ fn alloc_slow(l: &Local, ptr: *mut u8, size: usize, may_sample: bool) {
     let block = unsafe { &*l.block.get() };
     // Bytes left before the next sample, this allocation not yet taken.
     let left = if owned {
-        (block.alloc_word.load(Ordering::Relaxed) >> COUNT_BITS) + l.beyond.get()
+        block.remaining() + l.beyond.get()
     } else {
         l.own_countdown.get()
     };
@@ -439,8 +318,7 @@ fn alloc_slow(l: &Local, ptr: *mut u8, size: usize, may_sample: bool) {
         l.own_countdown.set(next);
         l.beyond.set(0);
         let shared = &BLOCKS_TABLE[SHARED_BLOCK];
-        shared.alloc_count.fetch_add(1, Ordering::Relaxed);
-        shared.alloc_bytes.fetch_add(size, Ordering::Relaxed);
+        shared.add_shared([1, size, 0, 0]);
     }
 }
 

@@ -81,33 +81,59 @@
 //! copies up to 32 KiB of stack per sample in the handler and unwinds it on its own thread.
 //! Numbers from this machine are in `profile/MEASURED.md`.
 #![warn(missing_docs)]
+// Under `--cfg perfkit_loom` only the modelled protocols build, without their users.
+#![cfg_attr(perfkit_loom, allow(dead_code, unused_imports))]
 
 #[cfg(not(target_os = "linux"))]
 compile_error!("perfkit-profile supports Linux only: it uses signals, /proc and the ELF loader");
 
+// Under `--cfg perfkit_loom` only the lock-free protocols build, with their loom models
+// (`cargo test -p perfkit-profile --lib` with that cfg); everything else needs std's statics.
+mod slot;
+mod sync;
+mod totals;
+
+#[cfg(not(perfkit_loom))]
 mod contention;
+#[cfg(not(perfkit_loom))]
 mod cpu;
+#[cfg(not(perfkit_loom))]
 mod handler;
+#[cfg(not(perfkit_loom))]
 mod heap;
+#[cfg(not(perfkit_loom))]
 mod proto;
+#[cfg(not(perfkit_loom))]
 mod server;
+#[cfg(not(perfkit_loom))]
 mod symbol;
+#[cfg(not(perfkit_loom))]
 mod threads;
+#[cfg(not(perfkit_loom))]
 mod unwind;
+#[cfg(not(perfkit_loom))]
 mod vars;
 
+#[cfg(not(perfkit_loom))]
 pub use contention::{set_block_profile_rate, set_mutex_profile_fraction};
+#[cfg(not(perfkit_loom))]
 pub use cpu::{CpuProfile, CpuProfileError, CpuProfiler, DEFAULT_HZ, cpu_profile};
+#[cfg(not(perfkit_loom))]
 pub use handler::{Response, handle};
+#[cfg(not(perfkit_loom))]
 pub use heap::{
     DEFAULT_SAMPLE_RATE, HeapProfiler, HeapStats, heap_stats, sample_rate, set_sample_rate,
 };
+#[cfg(not(perfkit_loom))]
 pub use perfkit_utils::lock::{
     Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+#[cfg(not(perfkit_loom))]
 pub use server::{Server, serve};
+#[cfg(not(perfkit_loom))]
 pub use vars::{ProcessMemory, process_memory};
 
+#[cfg(not(perfkit_loom))]
 /// A profile as gzipped `profile.proto`, without going through HTTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,6 +150,7 @@ pub enum ProfileKind {
     Threads,
 }
 
+#[cfg(not(perfkit_loom))]
 /// The gzipped `profile.proto` of `kind`, now.
 pub fn profile(kind: ProfileKind) -> Vec<u8> {
     match kind {
@@ -137,7 +164,7 @@ pub fn profile(kind: ProfileKind) -> Vec<u8> {
 }
 
 /// The unit tests run with the profiler as their allocator.
-#[cfg(test)]
+#[cfg(all(test, not(perfkit_loom)))]
 #[global_allocator]
 static TEST_ALLOC: HeapProfiler<std::alloc::System> = HeapProfiler::new(std::alloc::System);
 

@@ -32,7 +32,7 @@ extern "C" fn on_sigurg(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mu
     };
     if slot.claim() {
         // SAFETY: claimed above; `ctx` is the kernel's ucontext_t for this handler.
-        unsafe { slot.fill_from_signal(ctx) };
+        unsafe { unwind::fill_from_signal(slot, ctx) };
     }
 }
 
@@ -47,7 +47,7 @@ pub(crate) struct ThreadStack {
 /// Every thread's name and stack.
 pub(crate) fn dump() -> Vec<ThreadStack> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let slot = SLOT.get_or_init(RawStack::boxed);
+    let slot = SLOT.get_or_init(unwind::raw_stack);
     let installed = INSTALLED
         .get_or_init(|| unwind::install(libc::SIGURG, on_sigurg))
         .is_ok();

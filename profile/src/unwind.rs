@@ -12,27 +12,17 @@
 //! x86-64 only: elsewhere a sample holds its leaf address alone.
 
 use crate::proto::Stack;
+use crate::slot::Slot;
 use crate::symbol;
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Bytes of stack copied per sample: deep enough for 128 frames of typical Rust code.
 pub(crate) const STACK_COPY: usize = 32 * 1024;
 /// Frames kept per stack (deeper stacks are cut, and counted as truncated).
 pub(crate) const MAX_DEPTH: usize = 128;
 
-/// A slot is free.
-pub(crate) const FREE: u32 = 0;
-/// A handler is writing the slot.
-pub(crate) const WRITING: u32 = 1;
-/// The slot holds a sample for the profiler thread.
-pub(crate) const READY: u32 = 2;
-
-/// Registers and stack bytes of one interrupted thread.
-pub(crate) struct RawStack {
-    pub(crate) state: AtomicU32,
-    data: UnsafeCell<RawData>,
-}
+/// Registers and stack bytes of one interrupted thread, handed from a signal handler to a
+/// profiler thread through a [`Slot`].
+pub(crate) type RawStack = Slot<RawData>;
 
 pub(crate) struct RawData {
     pub(crate) tid: u32,
@@ -43,41 +33,19 @@ pub(crate) struct RawData {
     pub(crate) bytes: [u8; STACK_COPY],
 }
 
-// SAFETY: `data` is written only by the thread that moved `state` from FREE to WRITING and
-// read only by the thread that saw READY (Acquire) until it stores FREE (Release): one owner
-// at a time, handed over through `state`.
-unsafe impl Sync for RawStack {}
+/// A slot for one stack copy, on the heap (32 KiB is too large for a signal handler's stack).
+pub(crate) fn raw_stack() -> Box<RawStack> {
+    // SAFETY: RawData is integers and a byte array: all zeroes is a valid value.
+    unsafe { Slot::boxed_zeroed() }
+}
 
-impl RawStack {
-    pub(crate) fn boxed() -> Box<Self> {
-        // Built on the heap: the array is too large for a signal-handling thread's stack.
-        let mut data: Box<std::mem::MaybeUninit<RawStack>> = Box::new_uninit();
-        let ptr = data.as_mut_ptr();
-        // SAFETY: every field is written before `assume_init`; `bytes` is plain data that
-        // any bit pattern (here zeroes) makes valid.
-        unsafe {
-            (&raw mut (*ptr).state).write(AtomicU32::new(FREE));
-            let d = (*ptr).data.get();
-            std::ptr::write_bytes(d, 0, 1);
-            data.assume_init()
-        }
-    }
-
-    /// Claim a free slot for writing (handler side).
-    pub(crate) fn claim(&self) -> bool {
-        self.state
-            .compare_exchange(FREE, WRITING, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-    }
-
-    /// Fill a claimed slot from the signal's context and publish it. Async-signal-safe.
-    ///
-    /// # Safety
-    /// The caller claimed this slot ([`claim`](Self::claim) returned true) and `context` is
-    /// the `ucontext_t` the kernel passed to the running signal handler (or null).
-    pub(crate) unsafe fn fill_from_signal(&self, context: *mut libc::c_void) {
-        // SAFETY: the caller owns the slot (WRITING), so nobody else touches `data`.
-        let data = unsafe { &mut *self.data.get() };
+/// Fill a claimed slot from the signal's context and publish it. Async-signal-safe.
+///
+/// # Safety
+/// The caller claimed `slot` ([`Slot::claim`] returned true) and `context` is the
+/// `ucontext_t` the kernel passed to the running signal handler (or null).
+pub(crate) unsafe fn fill_from_signal(slot: &RawStack, context: *mut libc::c_void) {
+    let write = |data: &mut RawData| {
         // SAFETY: gettid takes no arguments and cannot fail.
         data.tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
         data.len = 0;
@@ -90,20 +58,9 @@ impl RawStack {
             data.bp = bp;
             data.len = copy_stack(sp, &mut data.bytes);
         }
-        self.state.store(READY, Ordering::Release);
-    }
-
-    /// Read a READY slot (profiler side); frees it afterwards.
-    pub(crate) fn take<R>(&self, read: impl FnOnce(&RawData) -> R) -> Option<R> {
-        if self.state.load(Ordering::Acquire) != READY {
-            return None;
-        }
-        // SAFETY: READY (seen with Acquire) means the handler finished writing and only we
-        // read until we store FREE below.
-        let result = read(unsafe { &*self.data.get() });
-        self.state.store(FREE, Ordering::Release);
-        Some(result)
-    }
+    };
+    // SAFETY: the caller claimed the slot.
+    unsafe { slot.publish(write) };
 }
 
 #[cfg(target_arch = "x86_64")]

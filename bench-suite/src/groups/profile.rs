@@ -104,8 +104,12 @@ fn request(i: u64) -> u64 {
     params.insert("sort".to_owned(), "created_at".to_owned());
     let response = format!("200 OK {} {} {}", path, headers.len(), params.len());
     black_box(&headers);
-    (response.len() + path.len() + headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())
-        as u64
+    (response.len()
+        + path.len()
+        + headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()) as u64
 }
 
 fn heap_case(heap: Heap, what: &str, op: impl Fn() -> u64 + Send + Sync + 'static) -> Case {
