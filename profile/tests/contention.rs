@@ -2,6 +2,8 @@
 //! thread while another waits, and a `ResourcePool` whose only resource is leased while
 //! another thread checks out.
 
+#![cfg(not(perfkit_loom))]
+
 use perfkit_pool::{Manage, ResourcePool};
 use perfkit_sharded::Sharded;
 use std::sync::Arc;

@@ -4,6 +4,8 @@
 //! highest rate. The test passes if the process neither deadlocks nor crashes, the samples
 //! arrive, and the drops are counted.
 
+#![cfg(not(perfkit_loom))]
+
 use perfkit_profile::{CpuProfileError, CpuProfiler, HeapProfiler};
 use std::alloc::System;
 use std::hint::black_box;

@@ -4,6 +4,8 @@
 //! Needs `go` on the PATH (Debian: `apt-get install golang-go`); skipped with a message when
 //! it is missing, and failed instead under `CI=true` (CI installs it).
 
+#![cfg(not(perfkit_loom))]
+
 #[path = "../examples/demo/workload.rs"]
 mod workload;
 

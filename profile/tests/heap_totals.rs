@@ -1,6 +1,8 @@
 //! Exact totals and sampled-allocation bookkeeping of `HeapProfiler`, in a binary of its own
 //! with no test harness: nothing else allocates while a step measures.
 
+#![cfg(not(perfkit_loom))]
+
 use perfkit_profile::{HeapProfiler, HeapStats, heap_stats, set_sample_rate};
 use std::alloc::System;
 use std::hint::black_box;

@@ -587,6 +587,9 @@ mod tests {
     use std::sync::atomic::AtomicU64;
     use std::thread;
 
+    /// The hook is process-wide: tests that lock while it is installed take turns.
+    static SERIAL: stdsync::Mutex<()> = stdsync::Mutex::new(());
+
     static BLOCK_NS: AtomicU64 = AtomicU64::new(0);
     static MUTEX_NS: AtomicU64 = AtomicU64::new(0);
     static BLOCKS: AtomicU64 = AtomicU64::new(0);
@@ -605,6 +608,7 @@ mod tests {
     /// One test drives the process-wide hook (tests run in parallel threads).
     #[test]
     fn contention_is_reported_by_waiter_and_holder() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         contention::set_hook(Some(record));
         for kind in 0..2 {
             BLOCK_NS.store(0, Ordering::Relaxed);
@@ -643,6 +647,18 @@ mod tests {
             assert!(charged <= block, "holder charged {charged} of {block} ns");
             assert_eq!(mutex.waits.waiters.load(Ordering::Relaxed), 0);
         }
+        // A condition-variable wait is a block event of its whole length.
+        BLOCKS.store(0, Ordering::Relaxed);
+        BLOCK_NS.store(0, Ordering::Relaxed);
+        let pair = (Mutex::new(()), Condvar::new());
+        let guard = pair.0.lock().unwrap();
+        drop(
+            pair.1
+                .wait_timeout(guard, Duration::from_millis(20))
+                .unwrap(),
+        );
+        assert_eq!(BLOCKS.load(Ordering::Relaxed), 1);
+        assert!(BLOCK_NS.load(Ordering::Relaxed) >= 20_000_000);
         contention::set_hook(None);
         // Without a hook, contention is not booked.
         let mutex = Arc::new(Mutex::new(()));
@@ -657,6 +673,7 @@ mod tests {
 
     #[test]
     fn poisoning_and_condvar_behave_as_std() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let mutex = Arc::new(Mutex::new(1));
         let m = Arc::clone(&mutex);
         let _ = thread::spawn(move || {
