@@ -8,7 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ops::Sub;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use perfkit_profile::HeapProfiler;
 
@@ -28,6 +28,47 @@ pub fn set_heap_profiling(on: bool) {
 #[inline]
 fn profiling() -> bool {
     PROFILING.load(Ordering::Relaxed)
+}
+
+/// The allocator underneath, chosen once, at the process's first allocation, from
+/// `PERFKIT_ALLOCATOR` (`mimalloc`; anything else or unset: `System`). The `allocator-choice`
+/// group runs its cases in child processes started with it: a process never mixes allocators.
+static BASE: AtomicU8 = AtomicU8::new(UNCHOSEN);
+const UNCHOSEN: u8 = 0;
+const SYSTEM: u8 = 1;
+const MIMALLOC: u8 = 2;
+
+#[inline]
+fn mimalloc_base() -> bool {
+    match BASE.load(Ordering::Relaxed) {
+        SYSTEM => false,
+        MIMALLOC => true,
+        _ => choose_base(),
+    }
+}
+
+#[cold]
+fn choose_base() -> bool {
+    // SAFETY: getenv with a NUL-terminated name; it allocates nothing (this runs inside the
+    // allocator, at the first allocation, before any thread could call setenv).
+    let value = unsafe { libc::getenv(c"PERFKIT_ALLOCATOR".as_ptr()) };
+    // SAFETY: a non-null getenv result is a NUL-terminated string.
+    let mimalloc = !value.is_null() && unsafe { std::ffi::CStr::from_ptr(value) } == c"mimalloc";
+    let chosen = if mimalloc { MIMALLOC } else { SYSTEM };
+    match BASE.compare_exchange(UNCHOSEN, chosen, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => mimalloc,
+        Err(first) => first == MIMALLOC,
+    }
+}
+
+/// The allocator this process runs on: "System" or "mimalloc".
+#[must_use]
+pub fn base_allocator() -> &'static str {
+    if mimalloc_base() {
+        "mimalloc"
+    } else {
+        "System"
+    }
 }
 
 /// Allocations and bytes allocated by one thread since it started.
@@ -76,16 +117,20 @@ fn count(bytes: usize) {
 #[derive(Debug)]
 pub struct CountingAlloc;
 
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees hold; the counting touches only const-initialised thread-locals that
-// have no destructor, which never allocate and never re-enter the allocator.
+// SAFETY: every method forwards, with the caller's arguments unchanged, to the process's one
+// base allocator: mimalloc, or `System` (directly or through the heap profiler, which forwards
+// to `System` unchanged). The base is chosen at the first allocation and never changes, so
+// every block is freed by the allocator that made it. The counting touches only
+// const-initialised thread-locals that have no destructor, which never allocate.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; we pass it through (the
         // profiler forwards it to `System` unchanged).
         unsafe {
-            if profiling() {
+            if mimalloc_base() {
+                mimalloc::MiMalloc.alloc(layout)
+            } else if profiling() {
                 HEAP_PROFILER.alloc(layout)
             } else {
                 System.alloc(layout)
@@ -97,7 +142,9 @@ unsafe impl GlobalAlloc for CountingAlloc {
         count(layout.size());
         // SAFETY: as for `alloc`.
         unsafe {
-            if profiling() {
+            if mimalloc_base() {
+                mimalloc::MiMalloc.alloc_zeroed(layout)
+            } else if profiling() {
                 HEAP_PROFILER.alloc_zeroed(layout)
             } else {
                 System.alloc_zeroed(layout)
@@ -106,10 +153,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (directly or through the profiler, which
-        // forwards to it) with `layout`.
+        // SAFETY: `ptr` was allocated with `layout` by the base allocator (for `System`,
+        // directly or through the profiler, which forwards to it).
         unsafe {
-            if profiling() {
+            if mimalloc_base() {
+                mimalloc::MiMalloc.dealloc(ptr, layout)
+            } else if profiling() {
                 HEAP_PROFILER.dealloc(ptr, layout)
             } else {
                 System.dealloc(ptr, layout)
@@ -119,10 +168,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size);
-        // SAFETY: `ptr`/`layout` came from this allocator (so from `System`, directly or
+        // SAFETY: `ptr`/`layout` came from the base allocator (for `System`, directly or
         // through the profiler); the caller upholds `realloc`'s contract for `new_size`.
         unsafe {
-            if profiling() {
+            if mimalloc_base() {
+                mimalloc::MiMalloc.realloc(ptr, layout, new_size)
+            } else if profiling() {
                 HEAP_PROFILER.realloc(ptr, layout, new_size)
             } else {
                 System.realloc(ptr, layout, new_size)

@@ -11,6 +11,7 @@ use crate::registry::{self, Throughput};
 /// If a case's answer differs from its baseline's (the case does not do the same work), or if
 /// no group belongs to `area`.
 pub fn bench_area(c: &mut Criterion, area: &str) {
+    crate::run_worker_if_asked();
     let groups = registry::area(area);
     assert!(!groups.is_empty(), "no benchmark group in area {area:?}");
     for group in groups {

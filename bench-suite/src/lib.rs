@@ -28,6 +28,9 @@ pub mod fill;
 pub mod fixture;
 pub mod front;
 mod groups;
+
+/// The allocator-choice group's child processes (see `groups/allocators.rs`).
+pub use groups::allocators::{WorkerReport, run_child, run_worker_if_asked};
 pub mod machine;
 pub mod measure;
 pub mod profile;

@@ -10,6 +10,7 @@ const USAGE: &str = "\
 usage: perfkit-bench report [--quick] [--group NAME]... [--out DIR]
        perfkit-bench list
        perfkit-bench fill [--from REPORT_JSON] [--allow-dirty] FILE...
+       perfkit-bench allocators
 
 report   run the benchmark groups and print a comparison table per group; also writes
          report.md, report.json and report.svg to DIR (default: <target dir>/perfkit)
@@ -18,6 +19,9 @@ fill     rewrite the numbers between `<!-- perfkit:... -->` markers in FILEs (th
          docs/PATTERNS.md) from REPORT_JSON (default: <target dir>/perfkit/report.json); a
          report measured on a tree with uncommitted changes is refused (its numbers would
          name a commit nobody can check out) unless --allow-dirty (for a local experiment)
+allocators
+         the allocator-choice load on System and on mimalloc, each in a child process: time,
+         peak RSS and RSS after the load ended (what the allocator keeps of freed memory)
 
 --quick  short warm-up and few samples (the whole suite in well under 2 minutes):
          a smoke test, not numbers to quote";
@@ -155,7 +159,31 @@ fn run_report(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+fn run_allocators() -> Result<(), String> {
+    const ROUNDS: u64 = 20_000;
+    println!("allocator-choice load, {ROUNDS} requests on 2 threads, one child process each:");
+    println!(
+        "{:<24} {:>10} {:>14} {:>20}",
+        "allocator", "time", "peak RSS", "RSS after the load"
+    );
+    for (name, allocator) in [
+        ("System (glibc malloc)", "system"),
+        ("mimalloc", "mimalloc"),
+    ] {
+        let r = perfkit_bench::run_child(allocator, ROUNDS);
+        let mib = |b: u64| format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20));
+        println!(
+            "{name:<24} {:>10} {:>14} {:>20}",
+            format!("{:.0?}", r.elapsed),
+            mib(r.peak_rss),
+            mib(r.rss_after)
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    perfkit_bench::run_worker_if_asked();
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(e) => {
@@ -173,6 +201,7 @@ fn main() -> ExitCode {
     let result = match args.command.as_str() {
         "report" => run_report(&args),
         "fill" => run_fill(&args),
+        "allocators" => run_allocators(),
         "list" => {
             for group in registry::all() {
                 println!(

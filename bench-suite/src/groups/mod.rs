@@ -1,5 +1,6 @@
 //! The benchmark groups, one module per area. Adding a pattern touches one of these files.
 
+pub(crate) mod allocators;
 mod buffers;
 mod connections;
 mod counters;
@@ -26,6 +27,7 @@ const MODULES: &[Module] = &[
     ("json", json::groups),
     ("patterns", patterns::groups),
     ("profile", profile::groups),
+    ("profile", allocators::groups),
 ];
 
 /// Every group, in report order.
