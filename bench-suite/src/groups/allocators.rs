@@ -98,6 +98,9 @@ fn status_kib(field: &str) -> u64 {
 
 /// The child's side: when `PERFKIT_ALLOC_WORKER=<rounds>` is set, run the load, print the
 /// report on stdout and exit. Called first thing by every binary of the suite.
+///
+/// # Panics
+/// If the variable does not hold a number.
 pub fn run_worker_if_asked() {
     let Some(rounds) = std::env::var_os(WORKER_ENV) else {
         return;
