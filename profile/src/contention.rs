@@ -131,6 +131,16 @@ const LOCK_FRAMES: &[&str] = &[
     "<std::sync::",
 ];
 
+/// The source files of the same frames (see `Profile::drop_files`).
+const LOCK_FILES: &[&str] = &[
+    file!(),
+    crate::unwind::SOURCE_FILE,
+    perfkit_utils::lock::SOURCE_FILE,
+    "/library/core/src/",
+    "/library/std/src/sync/",
+    "/library/std/src/thread/local.rs",
+];
+
 /// Which contention profile.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Kind {
@@ -149,6 +159,7 @@ pub(crate) fn profile(kind: Kind) -> Profile {
         1,
     );
     p.drop_leading = LOCK_FRAMES;
+    p.drop_files = LOCK_FILES;
     if rate == 0 {
         p.comments.push(match kind {
             Kind::Mutex => "mutex profile off: call set_mutex_profile_fraction(n)".to_owned(),

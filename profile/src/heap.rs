@@ -748,6 +748,18 @@ fn scale(count: u64, size: u64, rate: u64) -> (i64, i64) {
     )
 }
 
+/// The source files of the same frames: the profiler's own (this module and the unwinder) and
+/// the standard library's allocation code.
+pub(crate) const ALLOC_FILES: &[&str] = &[
+    file!(),
+    crate::unwind::SOURCE_FILE,
+    "/library/alloc/src/",
+    "/library/core/src/",
+    "/library/std/src/alloc.rs",
+    "/library/std/src/sys/alloc/",
+    "/library/std/src/thread/local.rs",
+];
+
 /// The profiler and the standard library's allocation plumbing: a sample's top frame is the
 /// first frame of the code that allocated.
 pub(crate) const ALLOC_FRAMES: &[&str] = &[
@@ -780,6 +792,7 @@ pub(crate) fn profile(default_type: Option<&'static str>) -> Profile {
     );
     p.default_sample_type = default_type;
     p.drop_leading = ALLOC_FRAMES;
+    p.drop_files = ALLOC_FILES;
     let stats = heap_stats();
     if !stats.installed {
         p.comments

@@ -56,6 +56,10 @@ pub(crate) struct Profile {
     /// the top frame is the code that allocated or locked. A location goes when its own
     /// function matches; in the first location kept, matching inlined frames go too.
     pub(crate) drop_leading: &'static [&'static str],
+    /// The same frames by source file (a frame whose file contains one of these): with
+    /// `debug = "line-tables-only"` the debug info names functions without their paths, so
+    /// names alone cannot tell the profiler's `record` from the user's.
+    pub(crate) drop_files: &'static [&'static str],
     pub(crate) time: SystemTime,
 }
 
@@ -74,6 +78,7 @@ impl Profile {
             duration: None,
             comments: Vec::new(),
             drop_leading: &[],
+            drop_files: &[],
             time: SystemTime::now(),
         }
     }
@@ -119,7 +124,7 @@ impl Profile {
                     let trait_path = f.function.split_once(" as ").map(|(_, t)| t);
                     self.drop_leading.iter().any(|p| {
                         f.function.starts_with(p) || trait_path.is_some_and(|t| t.starts_with(p))
-                    })
+                    }) || (!f.file.is_empty() && self.drop_files.iter().any(|p| f.file.contains(p)))
                 };
                 let skip = locs
                     .iter()

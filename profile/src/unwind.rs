@@ -15,6 +15,9 @@ use crate::proto::Stack;
 use crate::slot::Slot;
 use crate::symbol;
 
+/// This file, as the debug info names it: heap and lock samples drop its frames.
+pub(crate) const SOURCE_FILE: &str = file!();
+
 /// Bytes of stack copied per sample: deep enough for 128 frames of typical Rust code.
 pub(crate) const STACK_COPY: usize = 32 * 1024;
 /// Frames kept per stack (deeper stacks are cut, and counted as truncated).

@@ -1,6 +1,6 @@
 //! `std::sync`'s `Mutex`, `RwLock` and `Condvar` with contention reporting: drop-in types
 //! (same methods, same poisoning, same guards' behaviour) whose contended path reports to the
-//! [`contention`](crate::contention) hook, so a profiler can say which lock made which thread
+//! [`contention`] hook, so a profiler can say which lock made which thread
 //! wait and who held it.
 //!
 //! Cost: the uncontended `lock` is std's `try_lock` (the same single compare-and-swap as std's
@@ -27,6 +27,11 @@
 //! ```
 
 use crate::contention::{self, Event, now_nanos};
+
+/// This file's path as the compiler saw it (`file!()`): a profiler that finds it in a frame's
+/// debug info knows the frame is the lock's own, even when the debug info names functions
+/// without their paths.
+pub const SOURCE_FILE: &str = file!();
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};

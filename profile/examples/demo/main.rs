@@ -5,8 +5,10 @@
 //! go tool pprof -http=: http://127.0.0.1:6060/debug/pprof/heap
 //! ```
 //!
-//! It keeps 64 MiB in a cache that is never emptied, churns through small allocations, burns
-//! CPU on one thread and contends on a lock, so every profile has something to find.
+//! It keeps 64 MiB in a cache that is never emptied, leaks 1 MiB a second into a session
+//! cache, churns through small allocations, burns CPU on one thread and contends on a lock,
+//! so every profile has something to find. (Build with line tables for `-list`:
+//! `CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`.)
 
 mod workload;
 
@@ -34,9 +36,11 @@ fn main() -> std::io::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let _threads = workload::spawn_background(&stop, 1);
     let _cache = workload::retain_64_mib();
+    let mut sessions = Vec::new();
     loop {
-        // A request's worth of garbage every second.
+        // A second's worth of requests: garbage, and a leak.
         workload::churn_small_blocks(64 << 20);
+        workload::remember_sessions(&mut sessions);
         std::thread::sleep(Duration::from_secs(1));
     }
 }
