@@ -93,33 +93,14 @@ impl<A> HeapProfiler<A> {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for HeapProfiler<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Booked first when the countdown allows (no sample can be due), so the inner
-        // allocator's call is the last thing done: a tail call, as without the profiler. (An
-        // allocation that then fails is counted; Rust aborts on it anyway.)
-        if book_alloc(layout.size()) {
-            // SAFETY: the caller's contract for `alloc`, passed on.
-            return unsafe { self.inner.alloc(layout) };
-        }
         // SAFETY: the caller's contract for `alloc`, passed on.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            alloc_slow_path(ptr, layout.size());
-        }
-        ptr
+        profiled(layout, || unsafe { self.inner.alloc(layout) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if book_alloc(layout.size()) {
-            // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
-            return unsafe { self.inner.alloc_zeroed(layout) };
-        }
         // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            alloc_slow_path(ptr, layout.size());
-        }
-        ptr
+        profiled(layout, || unsafe { self.inner.alloc_zeroed(layout) })
     }
 
     #[inline]
@@ -145,6 +126,22 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for HeapProfiler<A> {
         }
         new
     }
+}
+
+/// An allocation through the profiler: booked first when the countdown allows (no sample can
+/// be due), so the inner allocator's call is the last thing done, a tail call as without the
+/// profiler (an allocation that then fails is counted; Rust aborts on it anyway); otherwise
+/// allocated, then booked and perhaps sampled.
+#[inline(always)]
+fn profiled(layout: Layout, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    if book_alloc(layout.size()) {
+        return allocate();
+    }
+    let ptr = allocate();
+    if !ptr.is_null() {
+        alloc_slow_path(ptr, layout.size());
+    }
+    ptr
 }
 
 // ---- per-thread state and totals -------------------------------------------------------

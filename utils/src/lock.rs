@@ -167,6 +167,50 @@ fn map_try<G, H>(
     }
 }
 
+/// What both locks forward to std's unchanged: poisoning, `get_mut`, `Default`, `From`,
+/// `Debug`.
+macro_rules! std_forwards {
+    ($lock:ident) => {
+        impl<T: ?Sized> $lock<T> {
+            /// Whether a holder panicked while holding it exclusively.
+            pub fn is_poisoned(&self) -> bool {
+                self.inner.is_poisoned()
+            }
+
+            /// Clear the poisoned state.
+            pub fn clear_poison(&self) {
+                self.inner.clear_poison();
+            }
+
+            /// The value, through `&mut` (no locking needed).
+            ///
+            /// # Errors
+            /// As std's: poisoned if a holder panicked.
+            pub fn get_mut(&mut self) -> LockResult<&mut T> {
+                self.inner.get_mut()
+            }
+        }
+
+        impl<T: Default> Default for $lock<T> {
+            fn default() -> Self {
+                Self::new(T::default())
+            }
+        }
+
+        impl<T> From<T> for $lock<T> {
+            fn from(value: T) -> Self {
+                Self::new(value)
+            }
+        }
+
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $lock<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.inner.fmt(f)
+            }
+        }
+    };
+}
+
 /// `std::sync::Mutex` with contention reporting (see the [module docs](self)).
 pub struct Mutex<T: ?Sized> {
     waits: Waits,
@@ -223,43 +267,9 @@ impl<T: ?Sized> Mutex<T> {
             MutexGuard::new(&self.waits, inner)
         })
     }
-
-    /// Whether a holder panicked.
-    pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
-    }
-
-    /// Clear the poisoned state.
-    pub fn clear_poison(&self) {
-        self.inner.clear_poison();
-    }
-
-    /// The value, through `&mut` (no locking needed).
-    ///
-    /// # Errors
-    /// As std's: poisoned if a holder panicked.
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.inner.get_mut()
-    }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    fn default() -> Self {
-        Self::new(T::default())
-    }
-}
-
-impl<T> From<T> for Mutex<T> {
-    fn from(value: T) -> Self {
-        Self::new(value)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
-    }
-}
+std_forwards!(Mutex);
 
 /// The guard of a [`Mutex`]: unlocks on drop, reporting the delay it caused if others waited.
 pub struct MutexGuard<'a, T: ?Sized> {
@@ -493,43 +503,9 @@ impl<T: ?Sized> RwLock<T> {
             RwLockWriteGuard::new(&self.waits, inner)
         })
     }
-
-    /// Whether a writer panicked.
-    pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
-    }
-
-    /// Clear the poisoned state.
-    pub fn clear_poison(&self) {
-        self.inner.clear_poison();
-    }
-
-    /// The value, through `&mut` (no locking needed).
-    ///
-    /// # Errors
-    /// As std's: poisoned if a writer panicked.
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.inner.get_mut()
-    }
 }
 
-impl<T: Default> Default for RwLock<T> {
-    fn default() -> Self {
-        Self::new(T::default())
-    }
-}
-
-impl<T> From<T> for RwLock<T> {
-    fn from(value: T) -> Self {
-        Self::new(value)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
-    }
-}
+std_forwards!(RwLock);
 
 macro_rules! rw_guard {
     ($name:ident, $std:ident, $what:literal) => {
