@@ -7,6 +7,7 @@
 use perfkit_pool::{Manage, ResourcePool};
 use perfkit_sharded::Sharded;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn text(path: &str) -> String {
@@ -16,9 +17,10 @@ fn text(path: &str) -> String {
 }
 
 #[inline(never)]
-fn hold_the_shard(map: &Sharded<u64>) {
+fn hold_the_shard(map: &Sharded<u64>, held: &AtomicBool) {
     let mut shard = map.write_shard(0);
     *shard += 1;
+    held.store(true, Ordering::Release);
     std::thread::sleep(Duration::from_millis(50));
 }
 
@@ -51,9 +53,13 @@ fn sharded_shards_and_pool_waits_are_profiled() {
     perfkit_profile::set_block_profile_rate(1);
 
     let map = Arc::new(Sharded::with_shards(1, |_| 0u64));
-    let held = Arc::clone(&map);
-    let holder = std::thread::spawn(move || hold_the_shard(&held));
-    std::thread::sleep(Duration::from_millis(10));
+    let held = Arc::new(AtomicBool::new(false));
+    let (m, h) = (Arc::clone(&map), Arc::clone(&held));
+    let holder = std::thread::spawn(move || hold_the_shard(&m, &h));
+    // Wait on the shard only once the holder has it.
+    while !held.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
     wait_on_the_shard(&map);
     holder.join().unwrap();
 
@@ -61,7 +67,11 @@ fn sharded_shards_and_pool_waits_are_profiled() {
     let lease = pool.checkout().unwrap();
     let p = Arc::clone(&pool);
     let waiter = std::thread::spawn(move || wait_for_a_lease(&p));
-    std::thread::sleep(Duration::from_millis(50));
+    // Give the lease back only once the waiter waits for it (and a little longer).
+    while pool.stats().waits == 0 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20));
     drop(lease);
     waiter.join().unwrap();
 
