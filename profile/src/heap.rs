@@ -180,9 +180,10 @@ struct Local {
     busy: Cell<bool>,
 }
 
-thread_local! {
-    static LOCAL: Local = const {
-        Local {
+impl Local {
+    /// A thread's state before its first allocation.
+    const fn new() -> Self {
+        Self {
             block: Cell::new(&raw const NO_BLOCK),
             claimed: Cell::new(false),
             beyond: Cell::new(0),
@@ -191,7 +192,11 @@ thread_local! {
             rng: Cell::new(0),
             busy: Cell::new(false),
         }
-    };
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = const { Local::new() };
     static RELEASE: Release = const { Release(Cell::new(usize::MAX)) };
 }
 
@@ -840,15 +845,7 @@ mod tests {
 
     #[test]
     fn exponential_draws_have_the_rate_as_mean() {
-        let l = Local {
-            block: Cell::new(&raw const NO_BLOCK),
-            claimed: Cell::new(false),
-            beyond: Cell::new(0),
-            own_countdown: Cell::new(0),
-            seeded: Cell::new(false),
-            rng: Cell::new(0),
-            busy: Cell::new(false),
-        };
+        let l = Local::new();
         seed(&l);
         let n = 200_000;
         let sum: f64 = (0..n).map(|_| draw(&l, 1000) as f64).sum();
