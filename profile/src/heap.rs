@@ -912,11 +912,12 @@ mod tests {
 
     #[test]
     fn live_table_deletes_without_losing_neighbours() {
+        // Pointers that collide: their slots cluster. Made before the lock is taken: an
+        // allocation under it may be sampled, and sampling takes it (a self-deadlock).
+        let ptrs: Vec<u64> = (1..2000u64).map(|i| 0x7000_0000_0000 + i * 16).collect();
         let mut t = tables();
         assert!(t.ready());
         let before = t.live_count;
-        // Pointers that collide: their slots cluster.
-        let ptrs: Vec<u64> = (1..2000u64).map(|i| 0x7000_0000_0000 + i * 16).collect();
         for &p in &ptrs {
             t.insert_live(p, 7);
         }
