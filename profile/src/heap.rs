@@ -17,7 +17,7 @@
 //! cost nothing); what does not fit is counted ([`HeapStats::dropped_samples`]), never grown.
 
 use crate::proto::{Profile, Sample, Stack};
-use crate::totals::{Block, CHUNK_MAX};
+use crate::totals::{Block, CHUNK_MAX, Words};
 use perfkit_utils::CachePadded;
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -146,8 +146,8 @@ fn profiled(layout: Layout, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
 
 // ---- per-thread state and totals -------------------------------------------------------
 //
-// Each thread owns a cache-padded block of counters (see `totals`): the fast paths book an
-// allocation or a free with one load and one store of one word of it.
+// Each thread owns a cache-padded block of totals (see `totals`); the fast paths book an
+// allocation or a free with one load and one store of one word in the thread's own storage.
 
 /// Blocks owned by one thread each, and one more shared by threads that have none (every
 /// block taken, or the thread exiting), updated with read-modify-writes.
@@ -156,16 +156,24 @@ static BLOCKS_TABLE: [CachePadded<Block>; BLOCKS + 1] =
 static CLAIMED: [AtomicU64; BLOCKS / 64] = [const { AtomicU64::new(0) }; BLOCKS / 64];
 const SHARED_BLOCK: usize = BLOCKS;
 
-/// Where a thread without a block of its own points: no bytes left in its chunk (every
-/// allocation takes the slow path) and a free word at the flush mark (so does every free).
-/// The fast paths never store to it: both fail their checks first.
-static NO_BLOCK: Block = Block::exhausted();
+/// Where a thread without a block of its own points (its words are exhausted, so all its
+/// allocations and frees take the slow paths, which see this and count into the shared block).
+static NO_BLOCK: Block = Block::new();
 
 fn has_block(l: &Local) -> bool {
     !std::ptr::eq(l.block.get(), &raw const NO_BLOCK)
 }
 
+/// The thread's block (NO_BLOCK when it has none).
+fn block(l: &Local) -> &'static Block {
+    // SAFETY: `block` points to a static: NO_BLOCK, or this thread's own block in
+    // BLOCKS_TABLE (owned until its exit hook points it back at NO_BLOCK).
+    unsafe { &*l.block.get() }
+}
+
 struct Local {
+    /// The words of the fast paths: exhausted until the thread has a block.
+    words: Words,
     /// This thread's block, once claimed; [`NO_BLOCK`] before, and for threads without one.
     block: Cell<*const Block>,
     /// Whether the thread tried to claim a block already.
@@ -184,6 +192,7 @@ impl Local {
     /// A thread's state before its first allocation.
     const fn new() -> Self {
         Self {
+            words: Words::exhausted(),
             block: Cell::new(&raw const NO_BLOCK),
             claimed: Cell::new(false),
             beyond: Cell::new(0),
@@ -211,8 +220,8 @@ impl Drop for Release {
                 l.block.set(&raw const NO_BLOCK);
                 // From here the thread counts into the shared block.
                 l.own_countdown.set(0);
+                BLOCKS_TABLE[index].detach(&l.words);
             });
-            BLOCKS_TABLE[index].flush([0; 4], 0);
             CLAIMED[index / 64].fetch_and(!(1 << (index % 64)), Ordering::Release);
         }
     }
@@ -222,12 +231,7 @@ impl Drop for Release {
 /// the end of the countdown chunk (so cannot be sampled); false otherwise.
 #[inline]
 fn book_alloc(size: usize) -> bool {
-    LOCAL.with(|l| {
-        // SAFETY: `block` points to a static: NO_BLOCK, or this thread's own block in
-        // BLOCKS_TABLE (owned until its exit hook points it back at NO_BLOCK).
-        let block = unsafe { &*l.block.get() };
-        block.try_book_alloc(size)
-    })
+    LOCAL.with(|l| l.words.try_book_alloc(size))
 }
 
 #[inline]
@@ -249,10 +253,8 @@ fn on_alloc_unsampled(size: usize) {
 #[inline]
 fn on_free(ptr: *mut u8, size: usize) {
     LOCAL.with(|l| {
-        // SAFETY: as in `book_alloc`.
-        let block = unsafe { &*l.block.get() };
-        if !block.try_book_free(size) {
-            free_slow(l, block, size);
+        if !l.words.try_book_free(size) {
+            free_slow(l, size);
         }
     });
     if FILTER_BYTES[filter_index(ptr)].load(Ordering::Relaxed) != 0 {
@@ -260,17 +262,17 @@ fn on_free(ptr: *mut u8, size: usize) {
     }
 }
 
-/// A free the fast path could not book: the thread has no block, its free word is full, or
-/// the block is huge. Booked straight into the totals.
+/// A free the fast path could not book: the thread has no block, or the free reaches the end
+/// of its budget. Booked straight into the totals.
 #[cold]
-fn free_slow(l: &Local, block: &Block, size: usize) {
+fn free_slow(l: &Local, size: usize) {
     if !has_block(l) {
         let shared = &BLOCKS_TABLE[SHARED_BLOCK];
         shared.add_shared([0, 0, 1, size as u64]);
         return;
     }
     // Keep the countdown where it is: a new chunk of the bytes that were left.
-    block.flush([0, 0, 1, size as u64], block.remaining());
+    block(l).flush(&l.words, [0, 0, 1, size as u64], l.words.remaining());
 }
 
 /// The end of a chunk (or no block yet, or a huge block): count the allocation, then decide
@@ -282,11 +284,9 @@ fn alloc_slow(l: &Local, ptr: *mut u8, size: usize, may_sample: bool) {
     }
     let size = size as u64;
     let owned = has_block(l);
-    // SAFETY: as in `book_alloc`.
-    let block = unsafe { &*l.block.get() };
     // Bytes left before the next sample, this allocation not yet taken.
     let left = if owned {
-        block.remaining() + l.beyond.get()
+        l.words.remaining() + l.beyond.get()
     } else {
         l.own_countdown.get()
     };
@@ -315,7 +315,7 @@ fn alloc_slow(l: &Local, ptr: *mut u8, size: usize, may_sample: bool) {
     let chunk = next.min(CHUNK_MAX);
     l.beyond.set(next - chunk);
     if owned {
-        block.flush([1, size, 0, 0], chunk);
+        block(l).flush(&l.words, [1, size, 0, 0], chunk);
     } else {
         l.own_countdown.set(next);
         l.beyond.set(0);
@@ -364,7 +364,7 @@ fn claim_block(l: &Local) {
             let block = &BLOCKS_TABLE[index];
             // The previous owner flushed on exit; start with an empty chunk so the next
             // allocation draws this thread's first countdown.
-            block.flush([0; 4], 0);
+            block.attach(&l.words);
             l.block.set(&raw const **block);
         } else {
             CLAIMED[index / 64].fetch_and(!(1 << (index % 64)), Ordering::Release);
