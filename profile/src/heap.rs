@@ -10,8 +10,9 @@
 //!   (is a sampled allocation alive in this line?); only then does it lock the table. An unsampled
 //!   free takes no lock and looks nothing up beyond that byte.
 //! - **Totals** (live bytes and objects, cumulative allocations and bytes) are exact: each
-//!   thread adds to its own cache-padded block (a load and a store, no atomic read-modify-write),
-//!   summed when read.
+//!   thread counts in its own thread-local words (a subtraction and an increment, no atomic
+//!   read-modify-write), folded into its cache-padded block on slow paths and summed when read
+//!   (see `totals` for how readers and exiting threads agree).
 //!
 //! Everything the profiler keeps lives in fixed tables mapped at first use (untouched pages
 //! cost nothing); what does not fit is counted ([`HeapStats::dropped_samples`]), never grown.
