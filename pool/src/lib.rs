@@ -66,9 +66,9 @@
 //! (backpressure), [`try_execute`](WorkerPool::try_execute) hands the job back instead, and
 //! [`scope`](WorkerPool::scope) runs jobs that borrow from the caller's stack and waits for
 //! them. A panicking job does not kill its worker; panics are counted and can be taken or
-//! re-raised by [`join`](WorkerPool::join). It runs on crossbeam-channel; the queue's capacity
-//! is counted by permits beside the channel (a loom model checks that a submitter holding a
-//! permit always finds room, so `try_execute` never blocks).
+//! re-raised by [`join`](WorkerPool::join). It runs on crossbeam-channel's bounded queue; a
+//! queued job is the closure itself, stored in the queue's slot when it is at most 48 bytes
+//! (no allocation per job), so a refused `try_execute` hands back the caller's closure.
 //!
 //! Use it for many short, independent, blocking jobs (a thread spawn costs tens of
 //! microseconds here; a queued job well under one). Not for CPU-parallel loops over data

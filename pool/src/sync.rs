@@ -11,15 +11,9 @@ pub(crate) use crossbeam_queue::ArrayQueue;
 pub(crate) use std::sync::{Arc, Weak};
 // perfkit's locks (std's, whose contended path reports to the contention hook, so the pools'
 // locks show in `perfkit-profile`'s mutex and block profiles) always: the resource and worker
-// pools are lock-based (stress-tested, not modelled); only their lock-free parts (the worker
-// queue's permits) are loom models.
+// pools are lock-based (stress-tested, not modelled); the worker queue is crossbeam-channel's.
 pub(crate) use perfkit_utils::lock::{Condvar, Mutex, MutexGuard};
-// The lock behind the worker queue's permits is part of a modelled protocol: loom's under loom.
-#[cfg(perfkit_loom)]
-pub(crate) use loom::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
 pub(crate) use perfkit_utils::sync::{AtomicPtr, AtomicU64, AtomicUsize, CachePadded, Ordering};
-#[cfg(not(perfkit_loom))]
-pub(crate) use std::sync::{Condvar as ModelCondvar, Mutex as ModelMutex};
 
 /// `crossbeam_queue::ArrayQueue`'s API over a loom mutex, for models.
 #[cfg(perfkit_loom)]

@@ -5,7 +5,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::WorkerPool;
 use super::inner::Inner;
-use super::permits::Permits;
 use crate::panic::drop_payload;
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Condvar, Mutex};
 
@@ -100,7 +99,6 @@ impl WorkerPoolBuilder {
         let (sender, receiver) = crossbeam_channel::bounded(self.queue_capacity);
         let inner = Arc::new(Inner {
             receiver,
-            permits: Permits::new(self.queue_capacity),
             pending: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),

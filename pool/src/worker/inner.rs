@@ -1,4 +1,4 @@
-//! What the workers share: the queue's receiving end and permits, the pending count `join`
+//! What the workers share: the queue's receiving end, the pending count `join`
 //! waits on, the panic record; and running one job with its accounting in drop guards.
 
 use std::any::Any;
@@ -7,12 +7,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crossbeam_channel::Receiver;
 
-use super::permits::Permits;
 use crate::panic::drop_payload;
 use crate::sync::{AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 
-/// A job as it travels through the queue.
-pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+pub(crate) use super::job::Job;
 
 /// Panic payloads kept for [`WorkerPool::take_panics`] and [`WorkerPool::join`]; later ones
 /// are only counted, so a job that panics in a loop cannot grow memory without bound.
@@ -20,7 +18,6 @@ pub(super) const KEPT_PANICS: usize = 16;
 
 pub(crate) struct Inner {
     pub(super) receiver: Receiver<Job>,
-    pub(super) permits: Permits,
     /// Jobs queued, being submitted, or running: `join` waits for zero.
     pub(super) pending: AtomicUsize,
     /// `join` sleeps here; signalled (under `idle_lock`) when `pending` drops to zero.
@@ -42,10 +39,9 @@ impl Inner {
     /// job does escapes: the bookkeeping is in drop guards and a panic payload is dropped
     /// under `catch_unwind` (its own `Drop` may panic too).
     pub(super) fn run(&self, job: Job) {
-        self.permits.release();
         let _finished = Finished(self);
         let _running = Running::enter(self);
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.run())) {
             self.panicked.fetch_add(1, Ordering::Relaxed);
             let mut panics = self
                 .panics
@@ -82,15 +78,21 @@ struct Finished<'a>(&'a Inner);
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
-        let inner = self.0;
-        inner.executed.fetch_add(1, Ordering::Relaxed);
-        if inner.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        self.0.executed.fetch_add(1, Ordering::Relaxed);
+        self.0.uncount_one();
+    }
+}
+
+impl Inner {
+    /// One job fewer pending (run, or refused by a full queue); wakes `join` at zero.
+    pub(super) fn uncount_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             // Take the lock so that a `join` between its check and its wait cannot miss this.
-            let _idle = inner
+            let _idle = self
                 .idle_lock
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            inner.idle.notify_all();
+            self.idle.notify_all();
         }
     }
 }

@@ -1,13 +1,13 @@
 //! A fixed set of worker threads fed by a bounded queue: the Go guide's goroutine pool.
 //!
 //! One concept per file: [`WorkerPool`] (the handle), [`WorkerPoolBuilder`], [`Scope`],
-//! [`WorkerStats`], [`TryExecuteError`]; the workers' shared state and the queue's permits are
+//! [`WorkerStats`], [`TryExecuteError`]; the workers' shared state and the queued job type are
 //! private.
 
 mod builder;
 mod error;
 mod inner;
-mod permits;
+mod job;
 mod pool;
 mod scope;
 mod stats;

@@ -92,8 +92,11 @@ impl WorkerPool {
 
     /// Queues `job`, waiting while the queue is full.
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
-        self.inner.permits.acquire();
-        self.send(Box::new(job));
+        self.inner.pending.fetch_add(1, Ordering::Relaxed);
+        // The receiver lives in `inner`, which `self` keeps alive: the channel is open.
+        if self.sender().send(Job::new(job)).is_err() {
+            unreachable!("the pool's queue is open while the pool lives");
+        }
     }
 
     /// Queues `job` (waiting while the queue is full, as [`execute`](Self::execute)) and
@@ -135,23 +138,29 @@ impl WorkerPool {
         &self,
         job: F,
     ) -> Result<(), TryExecuteError<F>> {
-        if !self.inner.permits.try_acquire() {
-            return Err(TryExecuteError(job));
-        }
-        // The permit guarantees room (see `permits`), so this does not wait.
-        self.send(Box::new(job));
-        Ok(())
+        self.try_send(Job::new(job))
+            // SAFETY: the job was made from an `F` just above.
+            .map_err(|job| TryExecuteError(unsafe { job.into_inner::<F>() }))
     }
 
-    /// Pushes a job that holds a permit: there is room (see `permits`), so this never waits.
-    pub(crate) fn send(&self, job: Job) {
+    /// Queues `job` if the queue has room; hands it back otherwise.
+    pub(crate) fn try_send(&self, job: Job) -> Result<(), Job> {
+        // Counted first: a worker may run it and count it done before `try_send` returns.
         self.inner.pending.fetch_add(1, Ordering::Relaxed);
-        let sender = self.sender.as_ref().expect("the sender lives until drop");
-        // The receiver lives in `inner`, which `self` keeps alive, so the channel is open;
-        // and the permit means it is not full.
-        if sender.try_send(job).is_err() {
-            unreachable!("a job holding a permit always finds room in the open queue");
+        match self.sender().try_send(job) {
+            Ok(()) => Ok(()),
+            Err(crossbeam_channel::TrySendError::Full(job)) => {
+                self.inner.uncount_one();
+                Err(job)
+            }
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                unreachable!("the pool's queue is open while the pool lives")
+            }
         }
+    }
+
+    fn sender(&self) -> &Sender<Job> {
+        self.sender.as_ref().expect("the sender lives until drop")
     }
 
     /// Waits until the queue is empty and no job is running; then, if a job panicked since
@@ -250,7 +259,7 @@ impl WorkerPool {
     /// The pool's counters.
     #[must_use]
     pub fn stats(&self) -> WorkerStats {
-        let queued = self.inner.permits.used();
+        let queued = self.inner.receiver.len();
         WorkerStats {
             threads: self.workers.len(),
             queued,
@@ -263,14 +272,14 @@ impl WorkerPool {
     /// Jobs waiting in the queue right now (threadpool's `queued_count`).
     #[must_use]
     pub fn queued_count(&self) -> usize {
-        self.inner.permits.used()
+        self.inner.receiver.len()
     }
 
     /// Jobs running right now (threadpool's `active_count`). Read from two counters one after
     /// the other, so a snapshot only when nothing is submitted or finishing meanwhile.
     #[must_use]
     pub fn active_count(&self) -> usize {
-        self.active_count_given(self.inner.permits.used())
+        self.active_count_given(self.inner.receiver.len())
     }
 
     fn active_count_given(&self, queued: usize) -> usize {

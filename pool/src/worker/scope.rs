@@ -33,7 +33,7 @@ impl<'scope> Scope<'scope, '_> {
     pub fn execute<F: FnOnce() + Send + 'scope>(&'scope self, job: F) {
         self.state.pending.fetch_add(1, Ordering::Relaxed);
         let state = Arc::clone(&self.state);
-        let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(move || {
+        let job = move || {
             // Counts the job as done on every path, after the closure and its captures are gone.
             let done = Done(state);
             if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
@@ -49,9 +49,9 @@ impl<'scope> Scope<'scope, '_> {
                     drop_payload(payload); // its `Drop` may panic: never past `done`
                 }
             }
-        });
-        // The job may borrow data that lives for 'scope, but the pool's queue wants 'static
-        // jobs. Extending the lifetime is sound because the job is run (or dropped) before
+        };
+        // The job may borrow data that lives for 'scope, but the pool's queue holds jobs of
+        // any lifetime. Erasing it is sound because the job is run (or dropped) before
         // 'scope ends: `run` below does not return, and does not unwind, before every job of
         // this scope has finished, since (1) each job decrements `pending` as its last act, in
         // the drop guard `Done`, after the user's closure and its captures are gone (consumed
@@ -62,16 +62,15 @@ impl<'scope> Scope<'scope, '_> {
         // outlives the scope (`&'scope WorkerPool`), so a queued job is always run by a worker
         // or by a waiting thread, never dropped unrun.
         // SAFETY: by (1)-(3) above, nothing the job borrows is used after 'scope ends.
-        let job: Job =
-            unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
+        let mut job = unsafe { Job::new_scoped(job) };
         let inner = self.pool.inner();
-        while !inner.permits.try_acquire() {
+        while let Err(refused) = self.pool.try_send(job) {
+            job = refused;
             if !inner.help() {
-                // Full, but nothing queued yet: a permit holder is about to push.
+                // Full, but nothing to take: a worker is mid-pop.
                 std::thread::yield_now();
             }
         }
-        self.pool.send(job);
     }
 }
 
