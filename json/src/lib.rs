@@ -22,8 +22,10 @@
 //! - Typed parsing reads simd-json's tape with our own serde deserializer: a field the type
 //!   does not name is skipped in O(1) (the tape stores each container's node count), where
 //!   simd-json's deserializer walks it node by node.
-//! - [`Error`] says what and where: byte offset, line and column for syntax errors, line and
-//!   column (found on the cold path by re-reading with serde_json) for data errors.
+//! - [`Error`] says what and where, as serde_json says it: when the fast path rejects an
+//!   input, serde_json re-reads it (the cold path: bad input pays, good input does not), and
+//!   the error gets its kind (`Eof` for truncated input), message, line and column (a byte
+//!   column, as serde_json counts), plus the byte offset they point at. Limit errors are ours.
 //! - Floats are correctly rounded (simd-json's parser); serde_json's default parser is one
 //!   ulp off on about 11% of canada.json's numbers (`examples/cmp_floats.rs` counts them).
 //!

@@ -231,7 +231,9 @@ impl Parser {
     /// that may borrow strings from it: zero copy.
     ///
     /// # Errors
-    /// As [`parse`](Self::parse); data errors carry no position (the input has been changed).
+    /// As [`parse`](Self::parse), except that the input has been changed, so serde_json cannot
+    /// be asked: the kind and offset are simd-json's (truncated input may be a syntax error
+    /// rather than `Eof`), and no error carries a line or column.
     pub fn parse_in_place<'a, T: Deserialize<'a>>(
         &mut self,
         input: &'a mut [u8],
@@ -327,7 +329,7 @@ fn fill<'s>(
         Ok(()) => Ok(tape),
         Err(e) => {
             *home = tape.reset();
-            Err(syntax_error(&e, Known(input)))
+            Err(located_by_serde_json(syntax_error(&e, Known(input)), input))
         }
     }
 }
@@ -342,6 +344,7 @@ pub(crate) enum Input<'a> {
 use Input::{Known, Unknown};
 
 /// An error from simd-json's parse (stages 1 and 2): its index is a byte offset in the input.
+/// (Where serde_json is asked afterwards its place replaces this one; in place, it cannot be.)
 /// A number error points at the number's first byte (simd-json's index is where it stopped
 /// reading it, which may be past the end of the input).
 pub(crate) fn syntax_error(e: &simd_json::Error, input: Input<'_>) -> Error {
@@ -390,24 +393,90 @@ fn number_start(input: &[u8], index: usize) -> usize {
 /// a data error (our deserializer and serde_json's should agree; where they do not, serde_json
 /// is the reference a drop-in follows: an integer beyond 64 bits into a `u128` or `i128`,
 /// which the tape holds as a float), or a syntax error in a part of the input `T` ignores,
-/// which serde_json skips without reading it (`1e400`, invalid UTF-8 inside a string). serde_json's value is returned when it
-/// accepts; otherwise our error, located with serde_json's line and column for a data error.
+/// which serde_json skips without reading it (`1e400`, invalid UTF-8 inside a string).
+/// serde_json's value is returned when it accepts. When it rejects too, its error is the one
+/// a serde_json user expects: the same kind (`Eof` for truncated input, where simd-json often
+/// reports a syntax error), message, line and column (serde_json counts a column in bytes),
+/// and the byte offset they point at. Our own error stands where serde_json stopped for a
+/// reason of its own (its recursion limit of 128) or disagrees on the kind of failure.
 /// This runs only when the fast path failed, so its cost is paid by bad or unusual input only.
 fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T, Error> {
     match serde_json::from_slice::<T>(input) {
         Ok(value) => Ok(value),
-        // Only a data error is the same failure: serde_json may stop earlier for its own
-        // reasons (its recursion limit is 128), and then our message stands without a place.
-        Err(located) if located.is_data() && err.kind() == ErrorKind::Data => {
-            let full = located.to_string();
-            let suffix = format!(" at line {} column {}", located.line(), located.column());
-            let message = full.strip_suffix(&suffix).unwrap_or(&full);
-            let mut err = Error::new(ErrorKind::Data, message);
-            err.set_line_column(located.line() as u64, located.column() as u64);
-            Err(err)
-        }
-        Err(_) => Err(err),
+        Err(theirs) => Err(like_serde_json(err, &theirs, input)),
     }
+}
+
+/// A syntax error of the fast path, as serde_json reports it (see [`serde_json_verdict`]): the
+/// DOM a serde_json user compares with is its `Value`, so up to [`VALUE_RECHECK`] bytes that is
+/// what it parses (`IgnoredAny` does not check what it skips: a lone surrogate, a number
+/// beyond f64). Larger inputs are re-read with `IgnoredAny`, which allocates nothing: a
+/// truncated 100 MB body must not build a 100 MB DOM to say where it ends. Where serde_json
+/// accepts what simd-json refused, our error stands.
+fn located_by_serde_json(err: Error, input: &[u8]) -> Error {
+    if !matches!(err.kind(), ErrorKind::Syntax | ErrorKind::Eof) {
+        return err;
+    }
+    let theirs = if input.len() <= VALUE_RECHECK {
+        serde_json::from_slice::<serde_json::Value>(input).err()
+    } else {
+        serde_json::from_slice::<serde::de::IgnoredAny>(input).err()
+    };
+    match theirs {
+        None => err,
+        Some(theirs) => like_serde_json(err, &theirs, input),
+    }
+}
+
+/// Rejected inputs up to this size are re-read into a `serde_json::Value` to place the error.
+const VALUE_RECHECK: usize = 1 << 20;
+
+/// `theirs` in our type, when it is the same failure as `ours` (see [`serde_json_verdict`]).
+fn like_serde_json(ours: Error, theirs: &serde_json::Error, input: &[u8]) -> Error {
+    use serde_json::error::Category;
+    let kind = match (theirs.classify(), ours.kind()) {
+        (Category::Data, ErrorKind::Data) => ErrorKind::Data,
+        (Category::Syntax, ErrorKind::Syntax | ErrorKind::Eof) => ErrorKind::Syntax,
+        (Category::Eof, ErrorKind::Syntax | ErrorKind::Eof) => ErrorKind::Eof,
+        _ => return ours,
+    };
+    let full = theirs.to_string();
+    if full.starts_with("recursion limit exceeded") {
+        return ours;
+    }
+    let suffix = format!(" at line {} column {}", theirs.line(), theirs.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    let mut located = Error::new(kind, message);
+    let offset = if kind == ErrorKind::Eof {
+        Some(input.len())
+    } else {
+        offset_of(input, theirs.line(), theirs.column())
+    };
+    if let Some(offset) = offset {
+        located.set_offset_only(offset);
+    }
+    located.set_line_column(theirs.line() as u64, theirs.column() as u64);
+    located
+}
+
+/// The byte serde_json's 1-based line and byte column blame: its position is just past the byte
+/// it stopped at (the column counts the bytes of the line read so far; column 0 of a line is
+/// the newline before it).
+fn offset_of(input: &[u8], line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let line_start = if line == 1 {
+        0
+    } else {
+        input
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?
+    };
+    Some((line_start + column).saturating_sub(1).min(input.len()))
 }
 
 /// A readable description of simd-json's error types, and our kind for each.
