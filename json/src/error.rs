@@ -82,12 +82,8 @@ impl Error {
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);
         let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        // Columns count characters, as editors do: UTF-8 continuation bytes are not counted.
-        let column = before[line_start..]
-            .iter()
-            .filter(|&&b| b & 0xC0 != 0x80)
-            .count() as u64
-            + 1;
+        // Columns count bytes, as serde_json's do.
+        let column = (offset - line_start) as u64 + 1;
         self.inner.offset = Some(offset);
         self.inner.line = Some(line);
         self.inner.column = Some(column);
@@ -138,22 +134,52 @@ impl Error {
         self.inner.line
     }
 
-    /// The 1-based column of the error in its line, counted in characters, if known.
+    /// The 1-based column of the error in its line, counted in bytes as serde_json counts it,
+    /// if known.
     #[must_use]
     pub fn column(&self) -> Option<u64> {
         self.inner.column
     }
 
-    /// Whether this is a syntax error (including an unexpected end of input).
+    /// serde_json's classification of this error, so that code written against
+    /// `serde_json::Error::classify` works unchanged: `Eof` for input that ended early,
+    /// `Syntax` for other malformed input and for our nesting and size limits (serde_json's
+    /// only limit, its recursion limit, is a syntax error too), `Data` for valid JSON that
+    /// does not fit the type, `Io` for read errors.
+    #[must_use]
+    pub fn classify(&self) -> serde_json::error::Category {
+        use serde_json::error::Category;
+        match self.inner.kind {
+            ErrorKind::Syntax | ErrorKind::DepthLimit | ErrorKind::SizeLimit => Category::Syntax,
+            ErrorKind::Eof => Category::Eof,
+            ErrorKind::Data => Category::Data,
+            ErrorKind::Io => Category::Io,
+        }
+    }
+
+    /// Whether this is a syntax error: malformed input (not one that ended early, which is
+    /// [`is_eof`](Self::is_eof)), or a limit; as serde_json's `is_syntax`.
     #[must_use]
     pub fn is_syntax(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::Syntax | ErrorKind::Eof)
+        self.classify() == serde_json::error::Category::Syntax
+    }
+
+    /// Whether the input ended before the JSON did (as serde_json's `is_eof`).
+    #[must_use]
+    pub fn is_eof(&self) -> bool {
+        self.inner.kind == ErrorKind::Eof
     }
 
     /// Whether the JSON was valid but did not fit the requested type.
     #[must_use]
     pub fn is_data(&self) -> bool {
         self.inner.kind == ErrorKind::Data
+    }
+
+    /// Whether reading the input failed (as serde_json's `is_io`).
+    #[must_use]
+    pub fn is_io(&self) -> bool {
+        self.inner.kind == ErrorKind::Io
     }
 }
 
