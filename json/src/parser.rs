@@ -431,14 +431,23 @@ fn located_by_serde_json(err: Error, input: &[u8]) -> Error {
 /// Rejected inputs up to this size are re-read into a `serde_json::Value` to place the error.
 const VALUE_RECHECK: usize = 1 << 20;
 
-/// `theirs` in our type, when it is the same failure as `ours` (see [`serde_json_verdict`]).
+/// `theirs` in our type, unless `ours` is one of our limits (or a read error), which stand
+/// (see [`serde_json_verdict`]). serde_json's wins even where the kinds differ: it reads a
+/// value before what follows it, so `{"a":1} x` into a struct lacking `a`'s sibling is its
+/// "missing field" (data), where our tape stage saw the trailing `x` (syntax) first.
 fn like_serde_json(ours: Error, theirs: &serde_json::Error, input: &[u8]) -> Error {
     use serde_json::error::Category;
-    let kind = match (theirs.classify(), ours.kind()) {
-        (Category::Data, ErrorKind::Data) => ErrorKind::Data,
-        (Category::Syntax, ErrorKind::Syntax | ErrorKind::Eof) => ErrorKind::Syntax,
-        (Category::Eof, ErrorKind::Syntax | ErrorKind::Eof) => ErrorKind::Eof,
-        _ => return ours,
+    if !matches!(
+        ours.kind(),
+        ErrorKind::Syntax | ErrorKind::Eof | ErrorKind::Data
+    ) {
+        return ours;
+    }
+    let kind = match theirs.classify() {
+        Category::Data => ErrorKind::Data,
+        Category::Syntax => ErrorKind::Syntax,
+        Category::Eof => ErrorKind::Eof,
+        Category::Io => return ours,
     };
     let full = theirs.to_string();
     if full.starts_with("recursion limit exceeded") {

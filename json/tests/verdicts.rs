@@ -329,3 +329,41 @@ fn typed_errors_match_serde_json_kind_line_and_column() {
     }
     assert!(compared > 300, "{compared} rejections compared");
 }
+
+/// serde_json reads a value before what follows it: into a struct, `{"a":1} x` is its
+/// "missing field" (a data error), not the trailing `x`; an untagged enum's error has its place.
+#[test]
+fn typed_errors_are_serde_jsons_even_where_the_kinds_differ() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    #[serde(untagged)]
+    enum Either {
+        A { a: u32 },
+        B(String),
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Request {
+        x: u32,
+        u: Option<Either>,
+    }
+    for body in [
+        &br#"{"a":1} x"#[..],
+        br#"{"x": 1, "u": {"b": 2}}"#,
+        br#"{"x": "no"}"#,
+        b"[1,2",
+    ] {
+        let ours = perfkit_json::from_slice::<Request>(body).unwrap_err();
+        let theirs = serde_json::from_slice::<Request>(body).unwrap_err();
+        assert_eq!(ours.classify(), theirs.classify(), "{ours} / {theirs}");
+        assert_eq!(
+            (ours.line(), ours.column()),
+            (Some(theirs.line() as u64), Some(theirs.column() as u64)),
+            "{ours} / {theirs}"
+        );
+        assert!(
+            ours.to_string().starts_with(&theirs.to_string()[..10]),
+            "{ours} / {theirs}"
+        );
+    }
+}
