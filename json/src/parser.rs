@@ -197,6 +197,7 @@ impl Parser {
             let value = owned_from_tape(&tape.0);
             (tape, value)
         })
+        .map_err(|e| located_by_serde_json(e, input))
     }
 
     /// Parses `input` into a [`BorrowedValue`] whose strings borrow from the parser's buffer
@@ -223,7 +224,8 @@ impl Parser {
             tape: home,
             ..
         } = self;
-        let tape = fill(scratch, buffers, home, input)?;
+        let tape =
+            fill(scratch, buffers, home, input).map_err(|e| located_by_serde_json(e, input))?;
         Ok(Document::new(tape, home))
     }
 
@@ -329,7 +331,7 @@ fn fill<'s>(
         Ok(()) => Ok(tape),
         Err(e) => {
             *home = tape.reset();
-            Err(located_by_serde_json(syntax_error(&e, Known(input)), input))
+            Err(syntax_error(&e, Known(input)))
         }
     }
 }
@@ -344,7 +346,9 @@ pub(crate) enum Input<'a> {
 use Input::{Known, Unknown};
 
 /// An error from simd-json's parse (stages 1 and 2): its index is a byte offset in the input.
-/// (Where serde_json is asked afterwards its place replaces this one; in place, it cannot be.)
+/// (The copying entry points then ask serde_json, whose place replaces this one: the typed
+/// ones in [`serde_json_verdict`], the DOM ones in [`located_by_serde_json`]; in place, it
+/// cannot be asked.)
 /// A number error points at the number's first byte (simd-json's index is where it stopped
 /// reading it, which may be past the end of the input).
 pub(crate) fn syntax_error(e: &simd_json::Error, input: Input<'_>) -> Error {
@@ -397,8 +401,8 @@ fn number_start(input: &[u8], index: usize) -> usize {
 /// serde_json's value is returned when it accepts. When it rejects too, its error is the one
 /// a serde_json user expects: the same kind (`Eof` for truncated input, where simd-json often
 /// reports a syntax error), message, line and column (serde_json counts a column in bytes),
-/// and the byte offset they point at. Our own error stands where serde_json stopped for a
-/// reason of its own (its recursion limit of 128) or disagrees on the kind of failure.
+/// and the byte offset they point at, even where its kind differs from ours. Our own error
+/// stands where it is one of our limits or serde_json stopped at its recursion limit (128).
 /// This runs only when the fast path failed, so its cost is paid by bad or unusual input only.
 fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T, Error> {
     match serde_json::from_slice::<T>(input) {
@@ -407,7 +411,8 @@ fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T
     }
 }
 
-/// A syntax error of the fast path, as serde_json reports it (see [`serde_json_verdict`]): the
+/// A syntax error of a DOM parse, as serde_json reports it (see [`serde_json_verdict`], its
+/// twin for typed parses, which asks serde_json for the `T` itself): the
 /// DOM a serde_json user compares with is its `Value`, so up to [`VALUE_RECHECK`] bytes that is
 /// what it parses (`IgnoredAny` does not check what it skips: a lone surrogate, a number
 /// beyond f64). Larger inputs are re-read with `IgnoredAny`, which allocates nothing: a
