@@ -24,9 +24,9 @@ struct VTable {
     drop: unsafe fn(*mut MaybeUninit<[usize; WORDS]>),
 }
 
-/// The vtables of closures of type `F`: stored inline, or boxed.
+/// The vtable of closures of type `F` stored inline (a boxed closure is an `Inline<Box<F>>`:
+/// a box of a closure is itself a closure, one pointer long).
 struct Inline<F>(std::marker::PhantomData<F>);
-struct Boxed<F>(std::marker::PhantomData<F>);
 
 impl<F> Inline<F> {
     const FITS: bool = size_of::<F>() <= size_of::<[usize; WORDS]>()
@@ -57,28 +57,6 @@ impl<F: FnOnce()> Inline<F> {
     }
 }
 
-impl<F: FnOnce()> Boxed<F> {
-    const VTABLE: VTable = VTable {
-        run: Self::run,
-        drop: Self::drop,
-    };
-
-    /// # Safety
-    /// `data` holds a `Box<F>` (written by [`Job::new_scoped`]) not yet run or dropped.
-    unsafe fn run(data: *mut MaybeUninit<[usize; WORDS]>) {
-        // SAFETY: as in `Inline::run`, for the `Box<F>` (a pointer: it always fits).
-        let f = unsafe { data.cast::<Box<F>>().read() };
-        f();
-    }
-
-    /// # Safety
-    /// As for [`Self::run`].
-    unsafe fn drop(data: *mut MaybeUninit<[usize; WORDS]>) {
-        // SAFETY: as in `run`: a live `Box<F>`, dropped once.
-        unsafe { data.cast::<Box<F>>().drop_in_place() };
-    }
-}
-
 impl Job {
     /// A job for the queue.
     pub(crate) fn new<F: FnOnce() + Send + 'static>(f: F) -> Self {
@@ -91,21 +69,31 @@ impl Job {
     /// # Safety
     /// The job must be run or dropped before `'a` ends.
     pub(crate) unsafe fn new_scoped<'a, F: FnOnce() + Send + 'a>(f: F) -> Self {
+        // SAFETY: the same contract, passed on.
+        unsafe {
+            if Inline::<F>::FITS {
+                Self::inline(f)
+            } else {
+                Self::inline(Box::new(f))
+            }
+        }
+    }
+
+    /// `s` stored in the slot, with its vtable.
+    ///
+    /// # Safety
+    /// As for [`Self::new_scoped`].
+    ///
+    /// # Panics
+    /// If `S` does not fit (callers check [`Inline::FITS`]; a box always fits).
+    unsafe fn inline<'a, S: FnOnce() + Send + 'a>(s: S) -> Self {
+        assert!(Inline::<S>::FITS, "a closure too large for the slot");
         let mut data = MaybeUninit::<[usize; WORDS]>::uninit();
-        if Inline::<F>::FITS {
-            // SAFETY: FITS: `data` is large and aligned enough for an `F`.
-            unsafe { data.as_mut_ptr().cast::<F>().write(f) };
-            Self {
-                data,
-                vtable: &Inline::<F>::VTABLE,
-            }
-        } else {
-            // SAFETY: a box is one pointer: `data` is large and aligned enough for it.
-            unsafe { data.as_mut_ptr().cast::<Box<F>>().write(Box::new(f)) };
-            Self {
-                data,
-                vtable: &Boxed::<F>::VTABLE,
-            }
+        // SAFETY: FITS: `data` is large and aligned enough for an `S`.
+        unsafe { data.as_mut_ptr().cast::<S>().write(s) };
+        Self {
+            data,
+            vtable: &Inline::<S>::VTABLE,
         }
     }
 
