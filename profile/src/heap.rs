@@ -148,7 +148,7 @@ fn profiled(layout: Layout, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
 // ---- per-thread state and totals -------------------------------------------------------
 //
 // Each thread owns a cache-padded block of totals (see `totals`); the fast paths book an
-// allocation or a free with one load and one store of one word in the thread's own storage.
+// allocation or a free with a subtraction and a count in the thread's own storage.
 
 /// Blocks owned by one thread each, and one more shared by threads that have none (every
 /// block taken, or the thread exiting), updated with read-modify-writes.
