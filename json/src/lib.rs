@@ -26,6 +26,11 @@
 //!   input, serde_json re-reads it (the cold path: bad input pays, good input does not), and
 //!   the error gets its kind (`Eof` for truncated input), message, line and column (a byte
 //!   column, as serde_json counts), plus the byte offset they point at. Limit errors are ours.
+//! - Serialization ([`to_vec`], [`to_vec_into`], [`to_writer`], [`to_string`]) is our own
+//!   compact serializer: serde_json's bytes for every value (the same integer and shortest
+//!   round-trip float printers, itoa and zmij, the same escapes), appended to a `Vec` with the
+//!   characters to escape found eight bytes at a time, and [`to_writer`] hands the writer
+//!   64 KiB blocks instead of one write per token.
 //! - Floats are correctly rounded (simd-json's parser); serde_json's default parser is one
 //!   ulp off on about 11% of canada.json's numbers (`examples/cmp_floats.rs` counts them).
 //!
@@ -42,9 +47,7 @@
 //! - Deeply float-heavy documents (canada.json): number parsing dominates and every parser is
 //!   close; see the table.
 //! - Streaming a document larger than memory: this parses whole inputs (up to 4 GiB).
-//! - Serialization alone: it is serde_json's serializer (simd-json's measured within noise of
-//!   it here, and writes `f32`s widened to `f64`, `0.1f32` as `0.10000000149011612`), so the
-//!   only win is reusing the output buffer ([`to_vec_into`]); sonic-rs serializes faster.
+//! - Pretty-printed output: that is serde_json's serializer (our own writes compact JSON only).
 //!
 //! # Conformance
 //! Every `y_` case of JSONTestSuite parses, every `n_` case is rejected with an error, and

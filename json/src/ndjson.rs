@@ -179,7 +179,7 @@ impl<W: Write> NdjsonWriter<W> {
     /// When `record`'s `Serialize` fails (nothing is written), or the writer does.
     pub fn write<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<(), Error> {
         self.record.clear();
-        crate::ser::to_writer(&mut self.record, record)?;
+        crate::ser::to_vec_into(&mut self.record, record)?;
         self.record.push(b'\n');
         self.out.write_bytes(&self.record)?;
         self.records += 1;

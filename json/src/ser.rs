@@ -1,13 +1,22 @@
-//! Serialization: serde_json's serializer, writing into a caller's buffer where one is given.
-//! simd-json's measured within noise of it on our bench files (faster in one run, slower in
-//! the next) and widens `f32` to `f64` when writing, so serde_json's stays: its output is
-//! exactly what a service got before switching.
+//! Serialization. Compact output is our own serializer ([`serializer`]): the bytes
+//! serde_json writes for the same value, appended to a `Vec` with escapes found a word at a
+//! time. Pretty output is serde_json's serializer.
 
+mod escape;
+mod serializer;
+
+use std::cell::RefCell;
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::error::Error;
+use serializer::{FLUSH_AT, Serializer};
+
+thread_local! {
+    /// The block a [`to_writer`] call gathers output in before writing it.
+    static BLOCK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Serializes `value` as compact JSON into a new `Vec`.
 ///
@@ -15,7 +24,7 @@ use crate::error::Error;
 /// When `value`'s `Serialize` fails (e.g. a map with non-string keys).
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(128);
-    to_writer(&mut out, value)?;
+    to_vec_into(&mut out, value)?;
     Ok(out)
 }
 
@@ -25,7 +34,7 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 /// # Errors
 /// As [`to_vec`].
 pub fn to_vec_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
-    to_writer(out, value)
+    value.serialize(&mut Serializer::new(out))
 }
 
 /// Serializes `value` as pretty-printed JSON (two-space indent) into a new `Vec`.
@@ -54,17 +63,41 @@ pub fn to_string_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String, Erro
     to_vec_pretty(value).map(into_string)
 }
 
-/// Serializes `value` as compact JSON into `writer`. The serializer makes many small writes:
-/// give it a buffered writer (a `Vec`, a `BufWriter`, a
-/// [`RecordWriter`](perfkit_buffers::RecordWriter)), not a bare file or socket.
+/// Serializes `value` as compact JSON into `writer`, in blocks of 64 KiB (gathered in a
+/// per-thread buffer): a bare file or socket gets a few large writes, not one per token.
+/// Into a `Vec` you own, [`to_vec_into`] saves the copy.
 ///
 /// # Errors
-/// As [`to_vec`], plus the writer's I/O errors.
-pub fn to_writer<W: Write, T: Serialize + ?Sized>(writer: W, value: &T) -> Result<(), Error> {
-    serde_json::to_writer(writer, value).map_err(ser_error)
+/// As [`to_vec`], plus the writer's I/O errors. On an error, the blocks written before it
+/// stay written (as with serde_json, whose writes are smaller).
+pub fn to_writer<W: Write, T: Serialize + ?Sized>(mut writer: W, value: &T) -> Result<(), Error> {
+    let mut write = |block: &mut Vec<u8>| {
+        block.clear();
+        let mut ser = Serializer::with_writer(block, &mut writer);
+        value.serialize(&mut ser)?;
+        ser.flush()
+    };
+    let result = BLOCK.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut block) => {
+            let result = write(&mut block);
+            // A block outgrows its size only by one value; keep at most a few blocks' worth.
+            if block.capacity() > 4 * FLUSH_AT {
+                *block = Vec::new();
+            }
+            Some(result)
+        }
+        // In use: a `Serialize` impl that serializes JSON itself.
+        Err(_) => None,
+    });
+    match result {
+        Ok(Some(result)) => result,
+        // In use, or gone (called from a thread-local destructor).
+        _ => write(&mut Vec::new()),
+    }
 }
 
-/// Serializes `value` as pretty-printed JSON into `writer` (buffer it, as for [`to_writer`]).
+/// Serializes `value` as pretty-printed JSON into `writer` (serde_json's pretty serializer,
+/// which makes many small writes: give it a buffered writer).
 ///
 /// # Errors
 /// As [`to_writer`].

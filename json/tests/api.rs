@@ -154,7 +154,15 @@ fn serialization_errors_are_errors() {
     let mut map = BTreeMap::new();
     map.insert(vec![1u8], 1);
     let err = perfkit_json::to_vec(&map).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Data);
+    // serde_json's classification and message ("key must be a string" is a syntax error there).
+    let theirs = serde_json::to_vec(&map).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Syntax);
+    assert_eq!(err.classify(), theirs.classify());
+    assert!(err.to_string().starts_with("key must be a string"), "{err}");
+    assert!(
+        theirs.to_string().starts_with("key must be a string"),
+        "{theirs}"
+    );
 }
 
 #[test]
