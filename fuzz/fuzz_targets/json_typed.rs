@@ -5,6 +5,7 @@
 //! within one ulp, so that the verdicts are what the target checks).
 #![no_main]
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 
@@ -39,8 +40,37 @@ enum External {
     Named { s: String },
 }
 
+/// Strings borrowed from the input where they have no escapes, as serde_json borrows them.
+#[derive(Debug, PartialEq, Deserialize)]
+struct Borrowing<'a> {
+    name: &'a str,
+    #[serde(default, borrow)]
+    tags: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    labels: HashMap<&'a str, &'a str>,
+}
+
+/// Both parsers on `data` as a borrowing `T`: the same verdict and value as [`compare`], and
+/// each `Cow` borrowed exactly where serde_json's is.
+fn compare_borrowed(data: &[u8]) {
+    compare_with::<Borrowing<'_>>(data, |a, b| {
+        a == b
+            && a.tags
+                .iter()
+                .zip(&b.tags)
+                .all(|(x, y)| matches!(x, Cow::Borrowed(_)) == matches!(y, Cow::Borrowed(_)))
+    });
+}
+
 /// Both parsers on `data` as `T`: same verdict, same value.
 fn compare<T: DeserializeOwned + PartialEq + Debug>(data: &[u8], same: impl Fn(&T, &T) -> bool) {
+    compare_with::<T>(data, same);
+}
+
+fn compare_with<'a, T: Deserialize<'a> + PartialEq + Debug>(
+    data: &'a [u8],
+    same: impl Fn(&T, &T) -> bool,
+) {
     let ours = perfkit_json::from_slice::<T>(data);
     let theirs = serde_json::from_slice::<T>(data);
     match (&ours, &theirs) {
@@ -107,4 +137,5 @@ fuzz_target!(|data: &[u8]| {
     });
     compare::<u128>(data, PartialEq::eq);
     compare::<char>(data, PartialEq::eq);
+    compare_borrowed(data);
 });

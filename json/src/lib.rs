@@ -11,8 +11,10 @@
 //!
 //! - [`from_slice`] copies the input into a per-thread padded buffer (the caller's bytes are
 //!   never modified) and parses with per-thread simd-json buffers and tape, so a warm call
-//!   allocates only what `T` itself owns. [`Parser`] is the same without the thread-local, with
-//!   limits: nesting depth (default 1024) and input size.
+//!   allocates only what `T` itself owns. `T` may borrow from the input as with serde_json:
+//!   a `&str` (or `#[serde(borrow)] Cow<str>`) gets the input's own bytes where the string has
+//!   no escapes. [`Parser`] is the same without the thread-local, with limits: nesting depth
+//!   (default 1024) and input size.
 //! - [`from_mut_slice`] parses in place, with strings borrowed from the input: zero copy.
 //! - Three DOMs: [`Value`] (owned), [`BorrowedValue`] (strings borrow the parser's buffer),
 //!   and [`Document`], the tape itself: no allocation per value, the fastest way to read a few
@@ -81,7 +83,11 @@
 //!
 //! let body = br#"{"user": "ada", "ids": [1, 2, 3], "trace": {"skipped": true}}"#;
 //!
-//! // Typed, the input untouched:
+//! // Typed, borrowing from the input as serde_json's `from_slice` does:
+//! let req: Request<'_> = perfkit_json::from_slice(body)?;
+//! assert_eq!(req.user, "ada");
+//!
+//! // Typed and owned, the input untouched:
 //! let req: Owned = perfkit_json::from_slice(body)?;
 //! assert_eq!((req.user.as_str(), req.ids.len()), ("ada", 3));
 //!
@@ -101,7 +107,8 @@
 //! ```
 //!
 //! [simd-json]: https://docs.rs/simd-json
-#![forbid(unsafe_code)]
+// One `unsafe` block, in `de.rs` (`Copied::borrow`), measured and justified there.
+#![deny(unsafe_code)]
 
 mod de;
 mod error;
@@ -154,6 +161,12 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 }
 
 /// Parses `input` into a `T`, leaving `input` unchanged, on this thread's reused buffers.
+/// `T` may borrow from `input`, as with serde_json: strings without escapes are borrowed
+/// (into `&str`, `#[serde(borrow)] Cow<str>`), strings with escapes are not (a `&str` is
+/// then an error, "expected a borrowed string"). One difference, no serde_json user should
+/// meet: a struct's own field names are visited as owned strings, never borrowed (a
+/// `Deserialize` that wants them borrowed reads the struct as a map, as `#[serde(flatten)]`
+/// does, and gets them borrowed).
 ///
 /// Memory: each thread that calls it keeps its parser's buffers, about five times the largest
 /// input it parsed, for inputs up to [`DEFAULT_RETAIN_INPUT`] (4 MiB; larger inputs are parsed
@@ -162,7 +175,7 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 /// # Errors
 /// A syntax error (byte offset, line, column), a data error (the JSON does not fit `T`; line
 /// and column), or a limit error (nesting deeper than 1024, input over 256 MiB).
-pub fn from_slice<T: DeserializeOwned>(input: &[u8]) -> Result<T, Error> {
+pub fn from_slice<'a, T: Deserialize<'a>>(input: &'a [u8]) -> Result<T, Error> {
     with_parser(|p| p.parse(input))
 }
 
@@ -170,7 +183,7 @@ pub fn from_slice<T: DeserializeOwned>(input: &[u8]) -> Result<T, Error> {
 ///
 /// # Errors
 /// As [`from_slice`].
-pub fn from_str<T: DeserializeOwned>(input: &str) -> Result<T, Error> {
+pub fn from_str<'a, T: Deserialize<'a>>(input: &'a str) -> Result<T, Error> {
     from_slice(input.as_bytes())
 }
 

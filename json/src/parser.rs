@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use simd_json::{Buffers, ErrorType, INPUT_PADDING, Node, Tape};
 
-use crate::de::TapeDeserializer;
+use crate::de::{Copied, InPlace, TapeDeserializer};
 use crate::error::{Error, ErrorKind};
 use crate::value::{BorrowedValue, Document, Value, owned_from_tape};
 
@@ -144,15 +144,19 @@ impl Parser {
         ParserBuilder::default()
     }
 
-    /// Parses `input` into a `T`. The input is not modified: it is copied into the parser's
-    /// buffer, which simd-json parses in place.
+    /// Parses `input` into a `T`, which may borrow from it as from serde_json's `from_slice`
+    /// (see [`from_slice`](crate::from_slice)). The input is not modified: it is copied into
+    /// the parser's buffer, which simd-json parses in place.
     ///
     /// # Errors
     /// A syntax error with its byte offset, line and column; a data error when the JSON does
     /// not fit `T` (with the line and column where it was found); a limit error.
-    pub fn parse<T: DeserializeOwned>(&mut self, input: &[u8]) -> Result<T, Error> {
-        let result = self.with_tape(input, |tape| {
-            let value = T::deserialize(&mut TapeDeserializer::new(&tape.0));
+    pub fn parse<'a, T: Deserialize<'a>>(&mut self, input: &'a [u8]) -> Result<T, Error> {
+        let result = self.with_tape(input, |tape, base| {
+            let value = T::deserialize(&mut TapeDeserializer::new(
+                &tape.0,
+                Copied::new(input, base),
+            ));
             (tape, value)
         });
         match result {
@@ -193,7 +197,7 @@ impl Parser {
     /// # Errors
     /// As [`parse`](Self::parse), without data errors.
     pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
-        self.with_tape(input, |tape| {
+        self.with_tape(input, |tape, _| {
             let value = owned_from_tape(&tape.0);
             (tape, value)
         })
@@ -224,7 +228,7 @@ impl Parser {
             tape: home,
             ..
         } = self;
-        let tape =
+        let (tape, _) =
             fill(scratch, buffers, home, input).map_err(|e| located_by_serde_json(e, input))?;
         Ok(Document::new(tape, home))
     }
@@ -245,7 +249,7 @@ impl Parser {
         let len = input.len();
         let filled = simd_json::fill_tape(input, &mut self.buffers, &mut tape);
         let result = match filled {
-            Ok(()) => T::deserialize(&mut TapeDeserializer::new(&tape.0)),
+            Ok(()) => T::deserialize(&mut TapeDeserializer::new(&tape.0, InPlace)),
             // The input may be partly rewritten by now (strings unescaped in place): the byte
             // offset is exact, a line and column counted in it would not be.
             Err(e) => Err(syntax_error(&e, Unknown(len))),
@@ -279,15 +283,16 @@ impl Parser {
         Ok(())
     }
 
-    /// Runs `f` over the tape of `input`; `f` hands the tape back so its allocation is reused.
+    /// Runs `f` over the tape of `input` and the address of the copy it was parsed in; `f`
+    /// hands the tape back so its allocation is reused.
     fn with_tape<R>(
         &mut self,
         input: &[u8],
-        f: impl for<'t> FnOnce(Tape<'t>) -> (Tape<'t>, R),
+        f: impl for<'t> FnOnce(Tape<'t>, usize) -> (Tape<'t>, R),
     ) -> Result<R, Error> {
         self.prepare(input)?;
-        let tape = fill(&mut self.scratch, &mut self.buffers, &mut self.tape, input)?;
-        let (tape, result) = f(tape);
+        let (tape, base) = fill(&mut self.scratch, &mut self.buffers, &mut self.tape, input)?;
+        let (tape, result) = f(tape, base);
         self.tape = tape.reset();
         if input.len() > self.retain_input {
             self.release();
@@ -315,20 +320,21 @@ impl std::fmt::Debug for Parser {
 }
 
 /// Copies `input` into the padded `scratch` buffer and runs simd-json's two stages over it,
-/// on the tape allocation kept in `home`.
+/// on the tape allocation kept in `home`; the tape comes back with the copy's address.
 fn fill<'s>(
     scratch: &'s mut Vec<u8>,
     buffers: &mut Buffers,
     home: &mut Tape<'static>,
     input: &[u8],
-) -> Result<Tape<'s>, Error> {
+) -> Result<(Tape<'s>, usize), Error> {
     scratch.clear();
     scratch.reserve(input.len() + INPUT_PADDING);
     scratch.extend_from_slice(input);
     scratch.resize(input.len() + INPUT_PADDING, 0);
+    let base = scratch.as_ptr() as usize;
     let mut tape = std::mem::replace(home, Tape(Vec::new())).reset();
     match simd_json::fill_tape_padded(scratch, input.len(), buffers, &mut tape) {
-        Ok(()) => Ok(tape),
+        Ok(()) => Ok((tape, base)),
         Err(e) => {
             *home = tape.reset();
             Err(syntax_error(&e, Known(input)))
@@ -404,7 +410,7 @@ fn number_start(input: &[u8], index: usize) -> usize {
 /// and the byte offset they point at, even where its kind differs from ours. Our own error
 /// stands where it is one of our limits or serde_json stopped at its recursion limit (128).
 /// This runs only when the fast path failed, so its cost is paid by bad or unusual input only.
-fn serde_json_verdict<T: DeserializeOwned>(err: Error, input: &[u8]) -> Result<T, Error> {
+fn serde_json_verdict<'a, T: Deserialize<'a>>(err: Error, input: &'a [u8]) -> Result<T, Error> {
     match serde_json::from_slice::<T>(input) {
         Ok(value) => Ok(value),
         Err(theirs) => Err(like_serde_json(err, &theirs, input)),
