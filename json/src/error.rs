@@ -110,6 +110,19 @@ impl Error {
         self
     }
 
+    /// serde_json's error, for the calls that are serde_json's (`to_value`, `from_value`):
+    /// its classification and message, no position (a `Value` has none).
+    pub(crate) fn from_serde_json(error: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let kind = match error.classify() {
+            Category::Io => return Self::io(error.into()),
+            Category::Syntax => ErrorKind::Syntax,
+            Category::Eof => ErrorKind::Eof,
+            Category::Data => ErrorKind::Data,
+        };
+        Self::new(kind, error.to_string())
+    }
+
     pub(crate) fn io(error: io::Error) -> Self {
         let mut err = Self::new(ErrorKind::Io, error.to_string());
         err.inner.io = Some(error);

@@ -16,7 +16,9 @@
 //!   no escapes. [`Parser`] is the same without the thread-local, with limits: nesting depth
 //!   (default 1024) and input size.
 //! - [`from_mut_slice`] parses in place, with strings borrowed from the input: zero copy.
-//! - Three DOMs: [`Value`] (owned), [`BorrowedValue`] (strings borrow the parser's buffer),
+//! - Three DOMs: [`Value`] (serde_json's own `Value`, built straight from the tape, so it
+//!   indexes, prints and orders keys as serde_json's; `preserve_order` is serde_json's
+//!   feature), [`BorrowedValue`] (strings borrow the parser's buffer),
 //!   and [`Document`], the tape itself: no allocation per value, the fastest way to read a few
 //!   fields out of a large document.
 //! - [`NdjsonReader`] / [`NdjsonWriter`]: newline-delimited records on perfkit-buffers'
@@ -133,14 +135,14 @@ pub use ser::{
 };
 pub use value::{BorrowedValue, Document, TapeValue, Value};
 
-/// The traits that read and build [`Value`]s, [`BorrowedValue`]s and [`TapeValue`]s (`get`,
+/// The traits that read and build [`BorrowedValue`]s and [`TapeValue`]s (`get`,
 /// `as_str`, `as_u64`, `as_array`, `insert`, ...): simd-json's `value_trait` prelude.
 pub mod prelude {
     pub use simd_json::prelude::*;
 }
 
-/// Builds a [`Value`] from JSON-like syntax (simd-json's `json!`).
-pub use simd_json::json;
+/// Builds a [`Value`] from JSON-like syntax (serde_json's `json!`).
+pub use serde_json::json;
 
 thread_local! {
     static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
@@ -212,6 +214,22 @@ pub fn from_reader<R: Read, T: DeserializeOwned>(reader: R) -> Result<T, Error> 
 /// As [`from_slice`], without data errors.
 pub fn parse_value(input: &[u8]) -> Result<Value, Error> {
     with_parser(|p| p.parse_value(input))
+}
+
+/// Converts `value` into a [`Value`] (serde_json's `to_value`).
+///
+/// # Errors
+/// When `value`'s `Serialize` fails, or a map has keys that are not strings.
+pub fn to_value<T: serde::Serialize>(value: T) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(Error::from_serde_json)
+}
+
+/// Interprets a [`Value`] as a `T` (serde_json's `from_value`).
+///
+/// # Errors
+/// When the value does not fit `T`: serde_json's error, with its classification.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(Error::from_serde_json)
 }
 
 #[cfg(doctest)]

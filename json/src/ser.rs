@@ -109,11 +109,7 @@ pub fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(
 }
 
 fn ser_error(e: serde_json::Error) -> Error {
-    if e.is_io() {
-        Error::io(e.into())
-    } else {
-        <Error as serde::ser::Error>::custom(e)
-    }
+    Error::from_serde_json(e)
 }
 
 fn into_string(bytes: Vec<u8>) -> String {

@@ -1,20 +1,23 @@
 //! The DOM flavours: owned, borrowed, and the tape.
 
-use simd_json::{Node, ObjectHasher, StaticNode, Tape};
+use serde_json::{Map, Number};
+use simd_json::{Node, StaticNode, Tape};
 
-/// An owned JSON value (simd-json's `OwnedValue`): keeps its strings, outlives the parser.
-pub type Value = simd_json::OwnedValue;
+/// An owned JSON value: serde_json's own `Value`, so that indexing (`v["missing"]` is
+/// `Null`), `Display` (JSON), `to_string`, key order (sorted; insertion order with the
+/// `preserve_order` feature, serde_json's), `json!`, `to_value` and `from_value` are exactly
+/// serde_json's. Built straight from simd-json's tape.
+pub type Value = serde_json::Value;
 
 /// A JSON value whose strings borrow from the parser's buffer (simd-json's `BorrowedValue`).
 pub type BorrowedValue<'p> = simd_json::BorrowedValue<'p>;
 
-/// Builds an owned value straight from a tape (one pass; not through a `BorrowedValue`).
-/// `-0` (the tape's `I64(0)`, which only `-0` produces) becomes the float `-0.0`, as in
-/// serde_json.
+/// Builds a [`Value`] straight from a tape (one pass). `-0` (the tape's `I64(0)`, which only
+/// `-0` produces) becomes the float `-0.0`, as in serde_json; a repeated key keeps its last
+/// value, as in serde_json.
 ///
-/// Recursive for the first [`RECURSION_LIMIT`] levels (measured 2-4% faster than the iterative
-/// walk on twitter.json and canada.json), iterative below that, with its own stack of open
-/// containers, so that nesting costs heap, not thread stack.
+/// Recursive for the first [`RECURSION_LIMIT`] levels, iterative below that, with its own
+/// stack of open containers, so that nesting costs heap, not thread stack.
 pub(crate) fn owned_from_tape(nodes: &[Node<'_>]) -> Value {
     build(nodes, &mut 0, 0)
 }
@@ -22,39 +25,48 @@ pub(crate) fn owned_from_tape(nodes: &[Node<'_>]) -> Value {
 /// Levels built by recursion before the iterative walk takes over: a few tens of KiB of stack.
 const RECURSION_LIMIT: usize = 64;
 
+/// A scalar node as a value.
+#[inline]
+fn scalar(node: StaticNode) -> Value {
+    match node {
+        StaticNode::Null => Value::Null,
+        StaticNode::Bool(b) => Value::Bool(b),
+        StaticNode::U64(n) => Value::Number(n.into()),
+        // `-0`, see `owned_from_tape`.
+        StaticNode::I64(0) => Value::Number(Number::from_f64(-0.0).expect("finite")),
+        StaticNode::I64(n) => Value::Number(n.into()),
+        // A JSON number is always finite; `Null` is what serde_json makes of a non-finite one.
+        StaticNode::F64(x) => Number::from_f64(x).map_or(Value::Null, Value::Number),
+    }
+}
+
 fn build(nodes: &[Node<'_>], idx: &mut usize, depth: usize) -> Value {
     if depth == RECURSION_LIMIT {
         return build_deep(nodes, idx);
     }
     let Some(&node) = nodes.get(*idx) else {
-        return Value::Static(StaticNode::Null);
+        return Value::Null;
     };
     *idx += 1;
     match node {
         Node::String(s) => Value::String(s.to_owned()),
-        Node::Static(s) => Value::Static(fix_negative_zero(s)),
+        Node::Static(s) => scalar(s),
         Node::Array { len, .. } => {
             let mut items = Vec::with_capacity(len);
             for _ in 0..len {
                 items.push(build(nodes, idx, depth + 1));
             }
-            Value::Array(Box::new(items))
+            Value::Array(items)
         }
         Node::Object { len, .. } => {
-            let mut members =
-                simd_json::owned::Object::with_capacity_and_hasher(len, ObjectHasher::default());
+            let mut members = Map::new();
             for _ in 0..len {
-                let key = match nodes.get(*idx) {
-                    Some(Node::String(key)) => (*key).to_owned(),
-                    _ => String::new(),
-                };
-                *idx += 1;
+                let key = object_key(nodes, idx);
                 let value = build(nodes, idx, depth + 1);
-                // `insert`, not an unchecked push: a repeated key keeps its last value, as
-                // every other reader of this crate does.
+                // A repeated key keeps its last value, as in serde_json.
                 members.insert(key, value);
             }
-            Value::Object(Box::new(members))
+            Value::Object(members)
         }
     }
 }
@@ -64,35 +76,31 @@ fn build_deep(nodes: &[Node<'_>], idx: &mut usize) -> Value {
     /// A container being filled: its items so far, and how many are still to come.
     enum Open {
         Array(Vec<Value>, usize),
-        Object(simd_json::owned::Object, usize, String),
+        Object(Map<String, Value>, usize, String),
     }
     let mut open: Vec<Open> = Vec::new();
     loop {
         // The next value: a scalar, or an empty container, or a container to open.
         let mut value = match nodes.get(*idx) {
-            None => Value::Static(StaticNode::Null),
+            None => Value::Null,
             Some(&Node::String(s)) => Value::String(s.to_owned()),
-            Some(&Node::Static(s)) => Value::Static(fix_negative_zero(s)),
+            Some(&Node::Static(s)) => scalar(s),
             Some(&Node::Array { len, .. }) => {
                 if len > 0 {
                     *idx += 1;
                     open.push(Open::Array(Vec::with_capacity(len), len));
                     continue;
                 }
-                Value::Array(Box::default())
+                Value::Array(Vec::new())
             }
             Some(&Node::Object { len, .. }) => {
-                let members = simd_json::owned::Object::with_capacity_and_hasher(
-                    len,
-                    ObjectHasher::default(),
-                );
                 if len > 0 {
                     *idx += 1;
                     let key = object_key(nodes, idx);
-                    open.push(Open::Object(members, len, key));
+                    open.push(Open::Object(Map::new(), len, key));
                     continue;
                 }
-                Value::Object(Box::new(members))
+                Value::Object(Map::new())
             }
         };
         *idx += 1;
@@ -108,8 +116,6 @@ fn build_deep(nodes: &[Node<'_>], idx: &mut usize) -> Value {
                     }
                 }
                 Some(Open::Object(members, left, key)) => {
-                    // `insert`, not an unchecked push: a repeated key keeps its last value, as
-                    // every other reader of this crate does.
                     members.insert(std::mem::take(key), value);
                     *left -= 1;
                     if *left > 0 {
@@ -119,8 +125,8 @@ fn build_deep(nodes: &[Node<'_>], idx: &mut usize) -> Value {
                 }
             }
             value = match open.pop() {
-                Some(Open::Array(items, _)) => Value::Array(Box::new(items)),
-                Some(Open::Object(members, ..)) => Value::Object(Box::new(members)),
+                Some(Open::Array(items, _)) => Value::Array(items),
+                Some(Open::Object(members, ..)) => Value::Object(members),
                 None => unreachable!("a container was just filled"),
             };
         }
@@ -135,15 +141,6 @@ fn object_key(nodes: &[Node<'_>], idx: &mut usize) -> String {
     };
     *idx += 1;
     key
-}
-
-/// simd-json reads `-0` as the integer `I64(0)` (a plain `0` is `U64(0)`); serde_json reads
-/// it as the float `-0.0`, which keeps the sign. Only `-0` produces `I64(0)`.
-pub(crate) fn fix_negative_zero(node: StaticNode) -> StaticNode {
-    match node {
-        StaticNode::I64(0) => StaticNode::F64(-0.0),
-        other => other,
-    }
 }
 
 /// A read-only view of one node of a [`Document`] (simd-json's tape value). Read it with the

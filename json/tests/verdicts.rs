@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::fmt::Debug;
 
-use perfkit_json::prelude::*;
 use perfkit_json::{ErrorKind, MAX_DEPTH, Parser, Value};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -51,7 +51,6 @@ macro_rules! node {
 node!(
     &serde_json::Value,
     &simd_json::BorrowedValue<'_>,
-    &perfkit_json::Value,
     perfkit_json::TapeValue<'_, '_>,
     &sonic_rs::Value
 );

@@ -19,7 +19,7 @@ pub(super) fn group(name: &'static str, about: &'static str, file_name: &str) ->
         about,
         throughput: Some(Throughput::Bytes(len)),
         notes: "One op parses the whole file into a DOM and drops it. perfkit Value is owned \
-                (simd-json's OwnedValue); parse_borrowed borrows strings from the parser's \
+                (serde_json's Value, built from simd-json's tape); parse_borrowed borrows strings from the parser's \
                 buffer; parse_document is simd-json's tape, read in place (no allocation per \
                 value). simd_json borrowed parses a fresh copy of the input, as a caller that \
                 keeps its input must.",
