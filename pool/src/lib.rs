@@ -52,8 +52,18 @@
 //! the server behind it. A [`Lease`] returns its resource on drop, or drops it when marked
 //! broken (after an I/O error) or when its holder panicked; a failed `create` frees its slot.
 //! `max_lifetime` and `idle_timeout` retire old connections (load balancers and firewalls
-//! drop idle ones silently), and `min_idle` keeps some ready. One mutex guards the idle list;
-//! the connector's calls run outside it.
+//! drop idle ones silently; each lifetime gets a random cut of up to a tenth, so connections
+//! made together do not reconnect together), and `min_idle` keeps some ready (never reaped by
+//! `idle_timeout`). One mutex guards the idle list and a FIFO queue of waiters: a resource that
+//! comes back goes straight to the longest waiter, a newcomer never overtakes one, and the
+//! connector's calls run outside the lock.
+//!
+//! [`AsyncResourcePool`] is the same pool for async services, on the same core: its
+//! [`ManageAsync`] connector is `async` (`create`, `is_valid`), a checkout is a future that can
+//! be dropped at any await without losing a slot or handing out a half-checked connection,
+//! and it needs no runtime (one timer thread per pool keeps timeouts). An [`AsyncLease`]
+//! bracketed with `begin_request`/`end_request` and dropped mid-request (its task cancelled)
+//! drops its connection instead of handing a half-read reply to the next caller.
 //!
 //! Use it when making the resource costs a round trip or more (TCP and TLS handshakes,
 //! database logins) and requests are short. Not for resources that are cheap to make (a file
@@ -128,7 +138,9 @@ mod panic;
 mod sync;
 
 pub use object::{Pool, Reset};
-pub use resource::{CheckoutError, Lease, Manage, ResourcePool};
+pub use resource::{
+    AsyncLease, AsyncResourcePool, CheckoutError, Lease, Manage, ManageAsync, ResourcePool,
+};
 pub use worker::{Scope, WorkerPool};
 
 #[cfg(doctest)]

@@ -3,6 +3,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
 use super::Manage;
+use super::core::Idle;
 use super::shared::Shared;
 use crate::sync::Arc;
 
@@ -15,22 +16,40 @@ pub struct Lease<M: Manage> {
     /// `None` only while dropping.
     resource: Option<M::Resource>,
     created: Instant,
+    expires: Option<Instant>,
     broken: bool,
+    in_flight: bool,
 }
 
 impl<M: Manage> Lease<M> {
-    pub(crate) fn new(shared: Arc<Shared<M>>, resource: M::Resource, created: Instant) -> Self {
+    pub(crate) fn new(shared: Arc<Shared<M>>, idle: Idle<M::Resource>) -> Self {
         Self {
             shared,
-            resource: Some(resource),
-            created,
+            resource: Some(idle.resource),
+            created: idle.created,
+            expires: idle.expires,
             broken: false,
+            in_flight: false,
         }
     }
 
     /// Drop the resource when the lease ends, instead of returning it to the pool.
     pub fn mark_broken(&mut self) {
         self.broken = true;
+    }
+
+    /// Says a request is in flight on the resource until [`end_request`](Self::end_request):
+    /// a lease dropped in between (its holder gave up, panicked, or its future was dropped
+    /// mid-request) drops the resource instead of handing a connection with a half-read reply
+    /// to the next caller.
+    pub fn begin_request(&mut self) {
+        self.in_flight = true;
+    }
+
+    /// The request begun with [`begin_request`](Self::begin_request) completed: the resource
+    /// is clean again.
+    pub fn end_request(&mut self) {
+        self.in_flight = false;
     }
 
     /// Takes the resource out of the pool for good: its slot is freed (the pool may make
@@ -59,7 +78,7 @@ impl<M: Manage> Lease<M> {
     }
 }
 
-const HELD: &str = "a lease holds its resource until dropped";
+pub(crate) const HELD: &str = "a lease holds its resource until dropped";
 
 impl<M: Manage> Deref for Lease<M> {
     type Target = M::Resource;
@@ -79,8 +98,13 @@ impl<M: Manage> Drop for Lease<M> {
     fn drop(&mut self) {
         if let Some(resource) = self.resource.take() {
             // A lease dropped while its holder panics may be mid-request: treat it as broken.
-            let broken = self.broken || std::thread::panicking();
-            self.shared.give_back(resource, self.created, broken);
+            let broken = self.broken || self.in_flight || std::thread::panicking();
+            let manager = &self.shared.manager;
+            self.shared
+                .core
+                .return_resource(resource, self.created, self.expires, broken, |r| {
+                    manager.recycle(r)
+                });
         }
     }
 }
@@ -93,6 +117,7 @@ where
         f.debug_struct("Lease")
             .field("resource", &self.resource)
             .field("broken", &self.broken)
+            .field("in_flight", &self.in_flight)
             .finish_non_exhaustive()
     }
 }

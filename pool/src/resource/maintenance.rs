@@ -1,4 +1,5 @@
-//! The maintenance thread: retires expired resources and keeps `min_idle` ready.
+//! The maintenance thread of the sync pool: retires expired resources and keeps `min_idle`
+//! ready.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
@@ -17,18 +18,19 @@ pub(super) fn maintain<M: Manage>(weak: &Weak<Shared<M>>, period: Duration) {
         // counted (a panicking `create` as a `create_errors`, its slot freed by the guard) and
         // the thread goes on with the next round instead of dying silently.
         let round = catch_unwind(AssertUnwindSafe(|| {
-            shared.reap();
+            shared.core.retire(shared.core.reap());
             shared.top_up();
         }));
         if let Err(payload) = round {
-            shared.lock().stats.maintenance_panics += 1;
+            shared.core.lock().stats.maintenance_panics += 1;
             drop_payload(payload);
         }
-        let state = shared.lock();
+        let state = shared.core.lock();
         if state.shutdown {
             return;
         }
         let (state, _) = shared
+            .core
             .maintenance
             .wait_timeout(state, period)
             .unwrap_or_else(std::sync::PoisonError::into_inner);

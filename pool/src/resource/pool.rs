@@ -1,9 +1,10 @@
-//! The pool handle: checkouts, stats, clearing, closing on the last drop.
+//! The sync pool handle: checkouts, stats, clearing, closing on the last drop.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::builder::{Config, DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, ResourcePoolBuilder};
+use super::builder::{Config, ResourcePoolBuilder};
+use super::core::{Grant, Taken, Wake};
 use super::shared::Shared;
 use super::{CheckoutError, Lease, Manage, ResourceStats};
 use crate::sync::{Arc, Ordering};
@@ -77,14 +78,7 @@ impl<M: Manage> ResourcePool<M> {
     pub fn builder(manager: M) -> ResourcePoolBuilder<M> {
         ResourcePoolBuilder {
             manager,
-            config: Config {
-                max_size: DEFAULT_MAX_SIZE,
-                min_idle: 0,
-                timeout: DEFAULT_TIMEOUT,
-                idle_timeout: None,
-                max_lifetime: None,
-                test_on_checkout: true,
-            },
+            config: Config::default(),
             error_handler: None,
         }
     }
@@ -96,7 +90,7 @@ impl<M: Manage> ResourcePool<M> {
     /// when making a new one failed (its slot is freed).
     #[doc(alias = "get")]
     pub fn checkout(&self) -> Result<Lease<M>, CheckoutError<M::Error>> {
-        self.checkout_timeout(self.shared.config.timeout)
+        self.checkout_timeout(self.shared.core.config.timeout)
     }
 
     /// [`checkout`](Self::checkout) with its own timeout.
@@ -107,74 +101,72 @@ impl<M: Manage> ResourcePool<M> {
     pub fn checkout_timeout(&self, timeout: Duration) -> Result<Lease<M>, CheckoutError<M::Error>> {
         let start = Instant::now();
         let deadline = start.checked_add(timeout);
-        let mut waited = false;
-        let mut state = self.shared.lock();
+        let core = &self.shared.core;
         let mut expired = Vec::new();
+        let taken = core.take(Wake::Thread(std::thread::current()), None, &mut expired);
+        core.retire(expired);
+        let (grant, waited) = match taken {
+            Taken::Grant(grant) => (grant, false),
+            Taken::Queued(id) => match self.wait(id, deadline) {
+                Some(grant) => (grant, true),
+                None => return Err(CheckoutError::Timeout(timeout)),
+            },
+        };
+        let lease = self.shared.fulfil(grant)?;
+        Ok(self.finish(lease, start, waited))
+    }
+
+    /// Parks until waiter `id` is granted something or `deadline` passes (`None`: timed out).
+    fn wait(&self, id: u64, deadline: Option<Instant>) -> Option<Grant<M::Resource>> {
+        let core = &self.shared.core;
         loop {
-            if state.shutdown {
-                return Err(CheckoutError::Closed);
-            }
-            if let Some(idle) = self.shared.pop_live(&mut state, &mut expired) {
-                drop(state);
-                self.shared.retire(std::mem::take(&mut expired));
-                match self.shared.validate(idle) {
-                    Some(lease) => return Ok(self.finish(lease, start, waited)),
-                    None => {
-                        state = self.shared.lock();
-                        continue;
-                    }
-                }
-            }
-            if !expired.is_empty() {
-                // Their slots are still counted: free them (running their `Drop`) without the
-                // lock, then look again.
-                drop(state);
-                self.shared.retire(std::mem::take(&mut expired));
-                state = self.shared.lock();
-                continue;
-            }
-            if state.live < self.shared.config.max_size {
-                state.live += 1;
-                drop(state);
-                let lease = self.shared.create()?;
-                return Ok(self.finish(lease, start, waited));
+            if let Some(grant) = core
+                .lock()
+                .poll(id, || Wake::Thread(std::thread::current()))
+            {
+                return Some(grant);
             }
             let now = Instant::now();
-            let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
-            if remaining.is_zero() {
-                state.stats.timeouts += 1;
-                return Err(CheckoutError::Timeout(timeout));
+            match deadline {
+                Some(deadline) if now >= deadline => {
+                    let mut state = core.lock();
+                    return match state.cancel(id) {
+                        None => {
+                            state.stats.timeouts += 1;
+                            None
+                        }
+                        // Granted just before the deadline: take it.
+                        grant => grant,
+                    };
+                }
+                Some(deadline) => std::thread::park_timeout(deadline - now),
+                None => std::thread::park(),
             }
-            if !waited {
-                waited = true;
-                state.stats.waits += 1;
-            }
-            state = self
-                .shared
-                .available
-                .wait_timeout(state, remaining)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
         }
     }
 
-    /// An idle, valid resource if there is one; never waits and never creates.
+    /// An idle, valid resource if there is one and nobody waits; never waits and never
+    /// creates.
     #[must_use]
     #[doc(alias = "try_get")]
     pub fn try_checkout(&self) -> Option<Lease<M>> {
-        let mut expired = Vec::new();
+        let core = &self.shared.core;
         loop {
-            let idle = self.shared.pop_live(&mut self.shared.lock(), &mut expired);
-            self.shared.retire(std::mem::take(&mut expired));
-            if let Some(lease) = self.shared.validate(idle?) {
+            let mut expired = Vec::new();
+            let idle = core.lock().take_idle(&core.config, &mut expired);
+            core.retire(expired);
+            let idle = idle?;
+            if let Some(lease) = self.shared.validate(idle) {
                 return Some(lease);
             }
+            // Invalid: it was dropped and its slot is ours; free it (a waiter may want it).
+            core.free_slots(1, |_, _| {});
         }
     }
 
     fn finish(&self, lease: Lease<M>, start: Instant, waited: bool) -> Lease<M> {
         if waited {
-            self.shared.lock().stats.wait_time += start.elapsed();
+            self.shared.core.lock().stats.wait_time += start.elapsed();
         }
         lease
     }
@@ -184,45 +176,35 @@ impl<M: Manage> ResourcePool<M> {
     #[doc(alias = "state")]
     #[doc(alias = "status")]
     pub fn stats(&self) -> ResourceStats {
-        let state = self.shared.lock();
-        ResourceStats {
-            idle: state.idle.len(),
-            in_use: state.live - state.idle.len(),
-            ..state.stats
-        }
+        self.shared.core.stats()
     }
 
     /// The most live resources.
     #[must_use]
     pub fn max_size(&self) -> usize {
-        self.shared.config.max_size
+        self.shared.core.config.max_size
     }
 
     /// Closes the pool for every handle: idle resources are dropped now, leased ones when they
     /// come back; checkouts (waiting ones included) fail with [`CheckoutError::Closed`] from
     /// now on, and the maintenance thread stops. Dropping the last handle does the same.
     pub fn close(&self) {
-        let idle: Vec<_> = {
-            let mut state = self.shared.lock();
-            state.shutdown = true;
-            state.idle.drain(..).collect()
-        };
-        self.shared.maintenance.notify_all();
-        self.shared.available.notify_all();
-        self.shared.retire(idle);
+        let core = &self.shared.core;
+        core.retire(core.close());
     }
 
     /// Whether [`close`](Self::close) was called.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.shared.lock().shutdown
+        self.shared.core.lock().shutdown
     }
 
     /// Drops every idle resource (leased ones return as usual), e.g. after the server behind
     /// them restarted.
     pub fn clear(&self) {
-        let idle: Vec<_> = self.shared.lock().idle.drain(..).collect();
-        self.shared.retire(idle);
+        let core = &self.shared.core;
+        let idle: Vec<_> = core.lock().idle.drain(..).collect();
+        core.retire(idle);
     }
 }
 
@@ -239,7 +221,7 @@ impl<M: Manage> Drop for ResourcePool<M> {
 impl<M: Manage> fmt::Debug for ResourcePool<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourcePool")
-            .field("max_size", &self.shared.config.max_size)
+            .field("max_size", &self.shared.core.config.max_size)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }

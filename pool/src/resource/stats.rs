@@ -9,6 +9,10 @@ pub struct ResourceStats {
     pub in_use: usize,
     /// Resources idle in the pool right now.
     pub idle: usize,
+    /// Checkouts waiting in the queue right now (served first come, first served).
+    pub pending: usize,
+    /// `create` calls running right now (counted in `in_use`).
+    pub creating: usize,
     /// Resources created so far.
     pub created: u64,
     /// Checkouts served with an idle resource.
@@ -21,6 +25,9 @@ pub struct ResourceStats {
     pub wait_time: Duration,
     /// Checkouts that timed out.
     pub timeouts: u64,
+    /// Checkouts given up before they got a resource: an async checkout's future dropped while
+    /// it waited, checked or created (a grant it got first went to the next waiter).
+    pub cancelled: u64,
     /// Resources dropped as broken: marked so by their lease, failed `is_valid`, or refused
     /// by `recycle`.
     pub broken: u64,
