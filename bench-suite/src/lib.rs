@@ -33,6 +33,7 @@ mod groups;
 pub use groups::allocators::{WorkerReport, run_child, run_worker_if_asked};
 pub mod machine;
 pub mod measure;
+pub mod pg;
 pub mod profile;
 pub mod registry;
 pub mod render;

@@ -3,6 +3,7 @@
 pub(crate) mod allocators;
 mod buffers;
 mod connections;
+mod connections_pg;
 mod counters;
 mod json;
 mod patterns;
@@ -21,6 +22,7 @@ const MODULES: &[Module] = &[
     ("counters", counters::groups),
     ("pool", pool::groups),
     ("pool", connections::groups),
+    ("pool", connections_pg::groups),
     ("pool", workers::groups),
     ("sharded", sharded::groups),
     ("buffers", buffers::groups),
@@ -48,4 +50,5 @@ pub(crate) fn area(name: &str) -> Vec<Group> {
 /// Removes the temporary files the groups created (the `buffers` area writes and reads files).
 pub(crate) fn cleanup() {
     buffers::cleanup();
+    crate::pg::stop();
 }

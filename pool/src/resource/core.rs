@@ -89,6 +89,9 @@ pub(crate) struct State<R> {
     next_id: u64,
     pub(crate) shutdown: bool,
     timer_running: bool,
+    /// When the timer thread wakes next (it sleeps until the earliest deadline it knows): a
+    /// waiter whose deadline is later needs no notify.
+    timer_wakes: Option<Instant>,
     pub(crate) stats: ResourceStats,
 }
 
@@ -115,6 +118,7 @@ impl<R> State<R> {
             next_id: 0,
             shutdown: false,
             timer_running: false,
+            timer_wakes: None,
             stats: ResourceStats::default(),
         }
     }
@@ -321,9 +325,14 @@ impl<R: Send + 'static> Core<R> {
     ) -> Taken<R> {
         let mut state = self.lock();
         let taken = state.take(&self.config, wake, deadline, expired);
-        if let (Taken::Queued(_), Some(_)) = (&taken, deadline) {
+        if let (Taken::Queued(_), Some(deadline)) = (&taken, deadline) {
             if state.timer_running {
-                self.timer.notify_one();
+                // Only a deadline earlier than the timer's next wake-up needs it sooner (with
+                // the 30 s default, queued checkouts rarely do: no wake-up per checkout).
+                if state.timer_wakes.is_none_or(|wakes| deadline < wakes) {
+                    state.timer_wakes = Some(deadline);
+                    self.timer.notify_one();
+                }
             } else {
                 state.timer_running = true;
                 let weak = Arc::downgrade(self);
@@ -508,12 +517,14 @@ fn timer<R: Send + 'static>(weak: &Weak<Core<R>>) {
             state.timer_running = false;
             return;
         }
-        let earliest = state.expire_waiters(Instant::now(), &mut wakes);
+        let now = Instant::now();
+        let earliest = state.expire_waiters(now, &mut wakes);
         // Sleep at most a second: the pool may be dropped without closing the core first.
         let sleep = earliest.map_or(Duration::from_secs(1), |at| {
-            at.saturating_duration_since(Instant::now())
+            at.saturating_duration_since(now)
                 .min(Duration::from_secs(1))
         });
+        state.timer_wakes = Some(now + sleep);
         if wakes.0.is_empty() {
             let (state, _) = core
                 .timer
