@@ -741,6 +741,53 @@ mod loom_models {
     }
 
     #[test]
+    fn a_deadline_passing_while_a_resource_returns_loses_neither() {
+        loom::model(|| {
+            let config = config(1);
+            let mut state = State::new();
+            state.live = 1;
+            let past = Instant::now();
+            let Taken::Queued(id) = state.take(&config, Wake::Nobody, Some(past), &mut Vec::new())
+            else {
+                panic!("the pool is full: a checkout queues")
+            };
+            let state = Arc::new(Mutex::new(state));
+            let timer = {
+                let state = Arc::clone(&state);
+                loom::thread::spawn(move || {
+                    let mut wakes = Wakes(Vec::new());
+                    state
+                        .lock()
+                        .unwrap()
+                        .expire_waiters(Instant::now(), &mut wakes);
+                })
+            };
+            let returner = {
+                let state = Arc::clone(&state);
+                loom::thread::spawn(move || {
+                    let mut wakes = Wakes(Vec::new());
+                    let kept = state
+                        .lock()
+                        .unwrap()
+                        .give_back(&config, idle(3), &mut wakes);
+                    assert!(kept.is_none());
+                })
+            };
+            timer.join().unwrap();
+            returner.join().unwrap();
+            let mut state = state.lock().unwrap();
+            // Granted before its deadline was seen: the waiter has the resource. Expired
+            // first: it is told so, and the resource is idle.
+            match state.poll(id, || Wake::Nobody) {
+                Some(Grant::Resource(Idle { resource: 3, .. })) => assert!(state.idle.is_empty()),
+                Some(Grant::TimedOut) => assert_eq!(state.idle.len(), 1),
+                _ => panic!("the waiter got neither the resource nor its timeout"),
+            }
+            assert_eq!(state.live, 1);
+        });
+    }
+
+    #[test]
     fn closing_while_a_resource_returns_and_a_waiter_gives_up_drops_it_once() {
         loom::model(|| {
             let config = config(1);
