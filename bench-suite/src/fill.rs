@@ -9,7 +9,8 @@
 //! - `<!-- perfkit:vs GROUP CASE -->`: that case's speedup over its baseline, e.g. `3.54x`;
 //! - `<!-- perfkit:peer GROUP CASE -->`: its speedup over the best peer;
 //! - `<!-- perfkit:time GROUP CASE -->`: its median time per op;
-//! - `<!-- perfkit:allocs GROUP CASE -->`: its allocations per op.
+//! - `<!-- perfkit:allocs GROUP CASE -->`: its allocations per op;
+//! - `<!-- perfkit:waits GROUP -->`: the group's table of waits (p50, p99, max, task spread).
 //!
 //! `CASE` is the case name with its `/Nt` suffix (`perfkit_pool::Pool/2t`).
 
@@ -76,6 +77,11 @@ fn render(spec: &str, report: &Report) -> Result<String, String> {
     )?;
     if kind == "table" {
         return Ok(table(group));
+    }
+    if kind == "waits" {
+        let waits = crate::render::waits_table(group)
+            .ok_or_else(|| format!("group {} records no waits", group.name))?;
+        return Ok(format!("\n\n{waits}\n"));
     }
     let case = find_case(
         group,

@@ -39,6 +39,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod svg;
+pub mod waits;
 
 /// Every binary linking this crate counts allocations per thread.
 #[global_allocator]

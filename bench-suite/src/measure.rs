@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::alloc::{Tally, thread_tally};
 
 /// One timed run of a case: `iters` operations in all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sample {
     /// Wall time from the first thread's start to the last thread's end.
     pub elapsed: Duration,
@@ -15,6 +15,8 @@ pub struct Sample {
     pub alloc: Tally,
     /// The case's result for this run, compared across cases to check they did the same work.
     pub answer: u64,
+    /// How long each operation waited, for cases that record it (connection checkouts).
+    pub waits: Option<Box<crate::waits::Waits>>,
 }
 
 /// Times `body(iters)` on the calling thread. `body` returns its answer.
@@ -27,6 +29,7 @@ pub fn single(iters: u64, body: impl FnOnce(u64) -> u64) -> Sample {
         elapsed,
         alloc: thread_tally() - before,
         answer,
+        waits: None,
     }
 }
 

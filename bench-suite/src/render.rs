@@ -114,6 +114,33 @@ fn rows(group: &GroupResult) -> Vec<[String; 10]> {
         .collect()
 }
 
+/// The waits table of `group` (case, p50, p99, max, task spread), if its cases record waits.
+#[must_use]
+pub fn waits_table(group: &GroupResult) -> Option<String> {
+    if group.cases.iter().all(|c| c.wait.is_none()) {
+        return None;
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| case | wait p50 | wait p99 | wait max | slowest task / fastest |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for c in &group.cases {
+        let Some(w) = c.wait else { continue };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.2} |",
+            md_cell(&c.name),
+            nanos(w.p50_ns),
+            nanos(w.p99_ns),
+            nanos(w.max_ns),
+            w.task_spread
+        );
+    }
+    Some(out)
+}
+
 /// A plain-text table per group, columns aligned, for the terminal.
 #[must_use]
 pub fn text(report: &Report) -> String {
@@ -144,6 +171,9 @@ pub fn text(report: &Report) -> String {
         for row in &rows {
             let _ = writeln!(out, "{}", line(row));
         }
+        if let Some(waits) = waits_table(group) {
+            let _ = writeln!(out, "waits (time to get a connection):\n{waits}");
+        }
         if !group.notes.is_empty() {
             let _ = writeln!(out, "note: {}", group.notes);
         }
@@ -160,6 +190,9 @@ pub fn markdown(report: &Report) -> String {
     for group in &report.groups {
         let _ = writeln!(out, "\n## {}\n\n{}.\n", group.name, group.about);
         out.push_str(&markdown_table(group, &all));
+        if let Some(waits) = waits_table(group) {
+            let _ = writeln!(out, "\nTime to get a connection:\n\n{waits}");
+        }
         if !group.notes.is_empty() {
             let _ = writeln!(out, "\n{}", group.notes);
         }

@@ -201,6 +201,7 @@ fn every_docs_marker_names_a_real_group_and_case() {
                         vs_baseline: Some(1.0),
                         vs_best_peer: None,
                         vs_floor: None,
+                        wait: None,
                     })
                     .collect(),
             })

@@ -162,6 +162,7 @@ fn case(name: &str, role: Role, allocator: &'static str) -> Case {
             elapsed: r.elapsed,
             alloc: crate::alloc::Tally::default(),
             answer: r.answer,
+            waits: None,
         }
     })
 }

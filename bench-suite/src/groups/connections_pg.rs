@@ -14,6 +14,7 @@ use crate::alloc::Tally;
 use crate::fixture::Fixture;
 use crate::measure::{self, Sample};
 use crate::registry::{Case, Group, Role, Throughput};
+use crate::waits::Waits;
 
 /// Tasks (or threads) per case.
 const TASKS: [usize; 4] = [1, 4, 16, 64];
@@ -48,39 +49,79 @@ fn sync_config() -> postgres::Config {
     config
 }
 
-/// `tasks` tasks on the runtime share `iters` runs of `op`; the answer is the sum of theirs.
+/// `tasks` tasks on the runtime share `iters` runs of `op`, which returns its answer and how
+/// long it waited for its connection; the answer is the sum of theirs, the waits are kept.
 fn run_tasks<F, Fut>(tasks: usize, iters: u64, op: F) -> Sample
 where
     F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = u64> + Send + 'static,
+    Fut: Future<Output = (u64, Duration)> + Send + 'static,
 {
     let start = Instant::now();
-    let answer = runtime().block_on(async move {
+    let (answer, waits) = runtime().block_on(async move {
         let handles: Vec<_> = (0..tasks)
             .map(|t| {
                 let share = iters / tasks as u64 + u64::from((t as u64) < iters % tasks as u64);
                 let op = op.clone();
                 tokio::spawn(async move {
+                    let started = Instant::now();
+                    let mut waits = Waits::default();
                     let mut sum = 0;
                     for _ in 0..share {
-                        sum += op().await;
+                        let (answer, wait) = op().await;
+                        sum += answer;
+                        waits.record(wait);
                     }
-                    sum
+                    (sum, waits, started.elapsed())
                 })
             })
             .collect();
         let mut total = 0;
+        let mut waits = Waits::default();
+        let mut task_times = Vec::with_capacity(tasks);
         for handle in handles {
-            total += handle.await.expect("a benchmark task panicked");
+            let (sum, task_waits, took) = handle.await.expect("a benchmark task panicked");
+            total += sum;
+            if task_waits.count() > 0 {
+                task_times.push(took);
+            }
+            waits.merge(&task_waits);
         }
-        total
+        waits.record_spread(&task_times);
+        (total, waits)
     });
     Sample {
         elapsed: start.elapsed(),
         // The work runs on the runtime's workers, whose allocations this does not see.
         alloc: Tally::default(),
         answer,
+        waits: Some(Box::new(waits)),
     }
+}
+
+/// `threads` threads share `iters` runs of `op` (answer, wait), as [`run_tasks`].
+fn run_threads(threads: usize, iters: u64, op: impl Fn() -> (u64, Duration) + Sync) -> Sample {
+    let all = Mutex::new((Waits::default(), Vec::with_capacity(threads)));
+    let mut sample = measure::threads(threads, iters, |_, share| {
+        let started = Instant::now();
+        let mut waits = Waits::default();
+        let sum = (0..share)
+            .map(|_| {
+                let (answer, wait) = op();
+                waits.record(wait);
+                answer
+            })
+            .sum();
+        let mut all = all.lock().expect("not poisoned");
+        if waits.count() > 0 {
+            all.1.push(started.elapsed());
+        }
+        all.0.merge(&waits);
+        sum
+    });
+    let (mut waits, times) = all.into_inner().expect("not poisoned");
+    waits.record_spread(&times);
+    sample.waits = Some(Box::new(waits));
+    sample
 }
 
 async fn select_one(client: &tokio_postgres::Client) -> u64 {
@@ -221,13 +262,15 @@ fn async_cases(pools: &Pools, query: bool) -> Vec<Case> {
                 tasks,
                 move |n| {
                     run_tasks(tasks, n, || async {
+                        let asked = Instant::now();
                         let (client, connection) =
                             async_config().connect(NoTls).await.expect("connect");
+                        let wait = asked.elapsed();
                         let task = tokio::spawn(connection);
                         let one = select_one(&client).await;
                         drop(client);
                         let _ = task.await;
-                        one
+                        (one, wait)
                     })
                 },
             ));
@@ -239,11 +282,10 @@ fn async_cases(pools: &Pools, query: bool) -> Vec<Case> {
                 move |n| {
                     // Built here, on the calling thread, not inside the runtime.
                     let naive = naive.get();
-                    run_tasks(
-                        tasks,
-                        n,
-                        move || async move { naive.with(async |_| 1).await },
-                    )
+                    run_tasks(tasks, n, move || async move {
+                        let asked = Instant::now();
+                        naive.with(async |_| (1, asked.elapsed())).await
+                    })
                 },
             ));
         }
@@ -254,8 +296,10 @@ fn async_cases(pools: &Pools, query: bool) -> Vec<Case> {
             move |n| {
                 let ours = ours.get();
                 run_tasks(tasks, n, move || async move {
+                    let asked = Instant::now();
                     let client = ours.checkout().await.expect("a connection");
-                    if query { select_one(&client).await } else { 1 }
+                    let wait = asked.elapsed();
+                    (if query { select_one(&client).await } else { 1 }, wait)
                 })
             },
         ));
@@ -266,8 +310,10 @@ fn async_cases(pools: &Pools, query: bool) -> Vec<Case> {
             move |n| {
                 let deadpool = deadpool.get();
                 run_tasks(tasks, n, move || async move {
+                    let asked = Instant::now();
                     let client = deadpool.get().await.expect("a connection");
-                    if query { select_one(&client).await } else { 1 }
+                    let wait = asked.elapsed();
+                    (if query { select_one(&client).await } else { 1 }, wait)
                 })
             },
         ));
@@ -275,8 +321,10 @@ fn async_cases(pools: &Pools, query: bool) -> Vec<Case> {
             // Built here: bb8's builder is async and runs on the runtime with `block_on`.
             let bb8 = bb8.get();
             run_tasks(tasks, n, move || async move {
+                let asked = Instant::now();
                 let client = bb8.get().await.expect("a connection");
-                if query { select_one(&client).await } else { 1 }
+                let wait = asked.elapsed();
+                (if query { select_one(&client).await } else { 1 }, wait)
             })
         }));
     }
@@ -310,10 +358,11 @@ fn sync_cases() -> Vec<Case> {
             Role::Baseline,
             threads,
             move |n| {
-                measure::threads(threads, n, |_, share| {
-                    (0..share)
-                        .map(|_| one(&mut sync_config().connect(postgres::NoTls).expect("connect")))
-                        .sum()
+                run_threads(threads, n, || {
+                    let asked = Instant::now();
+                    let mut client = sync_config().connect(postgres::NoTls).expect("connect");
+                    let wait = asked.elapsed();
+                    (one(&mut client), wait)
                 })
             },
         ));
@@ -322,18 +371,22 @@ fn sync_cases() -> Vec<Case> {
             Role::Pattern,
             threads,
             move |n| {
-                measure::threads(threads, n, |_, share| {
-                    (0..share)
-                        .map(|_| one(&mut ours.get().checkout().expect("a connection")))
-                        .sum()
+                let ours = ours.get();
+                run_threads(threads, n, || {
+                    let asked = Instant::now();
+                    let mut client = ours.checkout().expect("a connection");
+                    let wait = asked.elapsed();
+                    (one(&mut client), wait)
                 })
             },
         ));
         cases.push(Case::new("r2d2_postgres", Role::Peer, threads, move |n| {
-            measure::threads(threads, n, |_, share| {
-                (0..share)
-                    .map(|_| one(&mut r2d2.get().get().expect("a connection")))
-                    .sum()
+            let r2d2 = r2d2.get();
+            run_threads(threads, n, || {
+                let asked = Instant::now();
+                let mut client = r2d2.get().expect("a connection");
+                let wait = asked.elapsed();
+                (one(&mut client), wait)
             })
         }));
     }

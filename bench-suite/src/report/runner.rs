@@ -61,6 +61,7 @@ pub fn measure(
 
     let mut times = vec![Vec::with_capacity(plan.samples); group.cases.len()];
     let mut allocs = vec![(0u64, 0u64); group.cases.len()];
+    let mut waits: Vec<Option<crate::waits::Waits>> = vec![None; group.cases.len()];
     for round in 0..plan.samples {
         let _ = write!(progress, "\r  sample round {}/{}", round + 1, plan.samples);
         let _ = progress.flush();
@@ -73,6 +74,9 @@ pub fn measure(
             times[i].push(sample.elapsed.as_secs_f64() * 1e9 / per_sample[i] as f64);
             allocs[i].0 += sample.alloc.allocs;
             allocs[i].1 += sample.alloc.bytes;
+            if let Some(sampled) = &sample.waits {
+                waits[i].get_or_insert_with(Default::default).merge(sampled);
+            }
         }
     }
     let _ = writeln!(
@@ -84,8 +88,8 @@ pub fn measure(
     let mut cases: Vec<CaseResult> = group
         .cases
         .iter()
-        .zip(times.iter_mut().zip(allocs).zip(per_sample))
-        .map(|(case, ((times, (allocs, bytes)), per_sample))| {
+        .zip(times.iter_mut().zip(allocs).zip(per_sample).zip(waits))
+        .map(|(case, (((times, (allocs, bytes)), per_sample), waits))| {
             times.sort_by(f64::total_cmp);
             let total_ops = (per_sample * plan.samples as u64) as f64;
             CaseResult {
@@ -101,6 +105,7 @@ pub fn measure(
                 vs_baseline: None,
                 vs_best_peer: None,
                 vs_floor: None,
+                wait: waits.map(|w| w.summary()),
             }
         })
         .collect();

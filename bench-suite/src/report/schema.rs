@@ -33,6 +33,10 @@ pub struct CaseResult {
     /// Speedup over the floor with the same thread count (floor time / this time); below 1
     /// means slower.
     pub vs_floor: Option<f64>,
+    /// How long its operations waited (connection checkouts), over all samples, for cases
+    /// that record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<crate::waits::WaitSummary>,
 }
 
 impl CaseResult {

@@ -187,9 +187,21 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
             Grant::Closed => Err(CheckoutError::Closed),
             Grant::TimedOut => Err(CheckoutError::Timeout(timeout)),
             Grant::Slot => self.create().await,
-            Grant::Resource(idle) => match self.validate(idle).await {
-                Some(lease) => Ok(lease),
-                None => self.create().await,
+            Grant::Resource(mut idle) => loop {
+                if let Some(lease) = self.validate(idle).await {
+                    return Ok(lease);
+                }
+                // Dropped; its slot is still ours. Another idle one is cheaper than a new one.
+                let mut expired = Vec::new();
+                let next = core.lock().take_idle(&core.config, &mut expired);
+                core.retire(expired);
+                match next {
+                    Some(next) => {
+                        core.free_slots(1, |_, _| {});
+                        idle = next;
+                    }
+                    None => return self.create().await,
+                }
             },
         }
     }

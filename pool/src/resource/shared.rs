@@ -21,8 +21,9 @@ pub(crate) struct Shared<M: Manage> {
 pub(super) type ErrorHandler<E> = Box<dyn Fn(&E) + Send + Sync>;
 
 impl<M: Manage> Shared<M> {
-    /// Turns a grant into a lease: a resource is checked (`is_valid`) and, if it fails, dropped
-    /// and replaced by a new one in the same slot; a slot is filled by `create`.
+    /// Turns a grant into a lease: a resource is checked (`is_valid`); if it fails it is
+    /// dropped and the next idle one is tried (its slot freed), or, with none idle, a new one
+    /// made in its slot; a slot is filled by `create`.
     pub(super) fn fulfil(
         self: &Arc<Self>,
         grant: Grant<M::Resource>,
@@ -31,9 +32,21 @@ impl<M: Manage> Shared<M> {
             Grant::Closed => Err(CheckoutError::Closed),
             Grant::TimedOut => Err(CheckoutError::Timeout(self.core.config.timeout)),
             Grant::Slot => self.create(),
-            Grant::Resource(idle) => match self.validate(idle) {
-                Some(lease) => Ok(lease),
-                None => self.create(),
+            Grant::Resource(mut idle) => loop {
+                if let Some(lease) = self.validate(idle) {
+                    return Ok(lease);
+                }
+                // Dropped; its slot is still ours. Another idle one is cheaper than a new one.
+                let mut expired = Vec::new();
+                let next = self.core.lock().take_idle(&self.core.config, &mut expired);
+                self.core.retire(expired);
+                match next {
+                    Some(next) => {
+                        self.core.free_slots(1, |_, _| {});
+                        idle = next;
+                    }
+                    None => return self.create(),
+                }
             },
         }
     }
