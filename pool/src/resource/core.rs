@@ -55,7 +55,9 @@ pub(crate) enum Taken<R> {
 pub(crate) enum Wake {
     /// Not yet polled (an async waiter between queueing and its first poll).
     Nobody,
-    Thread(std::thread::Thread),
+    /// A sync waiter blocks on its own condition variable with the core's lock: a
+    /// perfkit-utils `Condvar`, so that its waits show in perfkit-profile's block profile.
+    Thread(Arc<Condvar>),
     Task(Waker),
 }
 
@@ -63,7 +65,7 @@ impl Wake {
     fn wake(self) {
         match self {
             Self::Nobody => {}
-            Self::Thread(thread) => thread.unpark(),
+            Self::Thread(condvar) => condvar.notify_one(),
             Self::Task(waker) => waker.wake(),
         }
     }
@@ -184,10 +186,16 @@ impl<R> State<R> {
         None
     }
 
+    /// The grant of waiter `id`, if it has one (its wake stays as it was).
+    pub(crate) fn granted(&mut self, id: u64) -> Option<Grant<R>> {
+        let at = self.granted.iter().position(|(g, _)| *g == id)?;
+        Some(self.granted.swap_remove(at).1)
+    }
+
     /// The grant of waiter `id`, if it has one; else records how to wake it.
     pub(crate) fn poll(&mut self, id: u64, wake: impl FnOnce() -> Wake) -> Option<Grant<R>> {
-        if let Some(at) = self.granted.iter().position(|(g, _)| *g == id) {
-            return Some(self.granted.swap_remove(at).1);
+        if let Some(grant) = self.granted(id) {
+            return Some(grant);
         }
         if let Some(waiter) = self.waiters.iter_mut().find(|w| w.id == id) {
             let fresh = match (&waiter.wake, wake()) {

@@ -7,7 +7,7 @@ use super::builder::{Config, ResourcePoolBuilder};
 use super::core::{Grant, Taken, Wake};
 use super::shared::Shared;
 use super::{CheckoutError, Lease, Manage, ResourceStats};
-use crate::sync::{Arc, Ordering};
+use crate::sync::{Arc, Condvar, Ordering};
 
 /// A bounded pool of resources made by a [`Manage`] implementation: connection pooling.
 ///
@@ -103,11 +103,12 @@ impl<M: Manage> ResourcePool<M> {
         let deadline = start.checked_add(timeout);
         let core = &self.shared.core;
         let mut expired = Vec::new();
-        let taken = core.take(Wake::Thread(std::thread::current()), None, &mut expired);
+        let woken = Arc::new(Condvar::new());
+        let taken = core.take(Wake::Thread(Arc::clone(&woken)), None, &mut expired);
         core.retire(expired);
         let (grant, waited) = match taken {
             Taken::Grant(grant) => (grant, false),
-            Taken::Queued(id) => match self.wait(id, deadline) {
+            Taken::Queued(id) => match self.wait(id, deadline, &woken) {
                 Some(grant) => (grant, true),
                 None => return Err(CheckoutError::Timeout(timeout)),
             },
@@ -116,20 +117,24 @@ impl<M: Manage> ResourcePool<M> {
         Ok(self.finish(lease, start, waited))
     }
 
-    /// Parks until waiter `id` is granted something or `deadline` passes (`None`: timed out).
-    fn wait(&self, id: u64, deadline: Option<Instant>) -> Option<Grant<M::Resource>> {
+    /// Blocks on `woken` until waiter `id` is granted something or `deadline` passes (`None`:
+    /// timed out). The grant is made under the core's lock, which the wait releases
+    /// atomically: no wake-up is lost.
+    fn wait(
+        &self,
+        id: u64,
+        deadline: Option<Instant>,
+        woken: &Condvar,
+    ) -> Option<Grant<M::Resource>> {
         let core = &self.shared.core;
+        let mut state = core.lock();
         loop {
-            if let Some(grant) = core
-                .lock()
-                .poll(id, || Wake::Thread(std::thread::current()))
-            {
+            if let Some(grant) = state.granted(id) {
                 return Some(grant);
             }
             let now = Instant::now();
-            match deadline {
+            let remaining = match deadline {
                 Some(deadline) if now >= deadline => {
-                    let mut state = core.lock();
                     return match state.cancel(id) {
                         None => {
                             state.stats.timeouts += 1;
@@ -139,9 +144,13 @@ impl<M: Manage> ResourcePool<M> {
                         grant => grant,
                     };
                 }
-                Some(deadline) => std::thread::park_timeout(deadline - now),
-                None => std::thread::park(),
-            }
+                Some(deadline) => deadline - now,
+                None => Duration::from_secs(3600),
+            };
+            state = woken
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
     }
 
