@@ -103,12 +103,13 @@ impl<M: Manage> ResourcePool<M> {
         let deadline = start.checked_add(timeout);
         let core = &self.shared.core;
         let mut expired = Vec::new();
-        let woken = Arc::new(Condvar::new());
-        let taken = core.take(Wake::Thread(Arc::clone(&woken)), None, &mut expired);
+        // Queued, the waiter says how to wake it in `wait`: a checkout that does not wait
+        // allocates nothing.
+        let taken = core.take(Wake::Nobody, None, &mut expired);
         core.retire(expired);
         let (grant, waited) = match taken {
             Taken::Grant(grant) => (grant, false),
-            Taken::Queued(id) => match self.wait(id, deadline, &woken) {
+            Taken::Queued(id) => match self.wait(id, deadline) {
                 Some(grant) => (grant, true),
                 None => return Err(CheckoutError::Timeout(timeout)),
             },
@@ -117,17 +118,17 @@ impl<M: Manage> ResourcePool<M> {
         Ok(self.finish(lease, start, waited))
     }
 
-    /// Blocks on `woken` until waiter `id` is granted something or `deadline` passes (`None`:
-    /// timed out). The grant is made under the core's lock, which the wait releases
-    /// atomically: no wake-up is lost.
-    fn wait(
-        &self,
-        id: u64,
-        deadline: Option<Instant>,
-        woken: &Condvar,
-    ) -> Option<Grant<M::Resource>> {
+    /// Blocks on a condition variable of its own until waiter `id` is granted something or
+    /// `deadline` passes (`None`: timed out). The grant is made under the core's lock, which
+    /// the wait releases atomically: no wake-up is lost (one made before the waiter said how
+    /// to wake it is found by that first `poll`).
+    fn wait(&self, id: u64, deadline: Option<Instant>) -> Option<Grant<M::Resource>> {
         let core = &self.shared.core;
+        let woken = Arc::new(Condvar::new());
         let mut state = core.lock();
+        if let Some(grant) = state.poll(id, || Wake::Thread(Arc::clone(&woken))) {
+            return Some(grant);
+        }
         loop {
             if let Some(grant) = state.granted(id) {
                 return Some(grant);
