@@ -48,6 +48,19 @@ struct Inner {
     io: Option<io::Error>,
 }
 
+impl ErrorKind {
+    /// Our kind for serde_json's category; `None` for I/O, whose error is kept whole.
+    pub(crate) fn of(category: serde_json::error::Category) -> Option<Self> {
+        use serde_json::error::Category;
+        match category {
+            Category::Io => None,
+            Category::Syntax => Some(Self::Syntax),
+            Category::Eof => Some(Self::Eof),
+            Category::Data => Some(Self::Data),
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
@@ -113,14 +126,10 @@ impl Error {
     /// serde_json's error, for the calls that are serde_json's (`to_value`, `from_value`):
     /// its classification and message, no position (a `Value` has none).
     pub(crate) fn from_serde_json(error: serde_json::Error) -> Self {
-        use serde_json::error::Category;
-        let kind = match error.classify() {
-            Category::Io => return Self::io(error.into()),
-            Category::Syntax => ErrorKind::Syntax,
-            Category::Eof => ErrorKind::Eof,
-            Category::Data => ErrorKind::Data,
-        };
-        Self::new(kind, error.to_string())
+        match ErrorKind::of(error.classify()) {
+            Some(kind) => Self::new(kind, error.to_string()),
+            None => Self::io(error.into()),
+        }
     }
 
     pub(crate) fn io(error: io::Error) -> Self {

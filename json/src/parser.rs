@@ -447,18 +447,14 @@ const VALUE_RECHECK: usize = 1 << 20;
 /// value before what follows it, so `{"a":1} x` into a struct lacking `a`'s sibling is its
 /// "missing field" (data), where our tape stage saw the trailing `x` (syntax) first.
 fn like_serde_json(ours: Error, theirs: &serde_json::Error, input: &[u8]) -> Error {
-    use serde_json::error::Category;
     if !matches!(
         ours.kind(),
         ErrorKind::Syntax | ErrorKind::Eof | ErrorKind::Data
     ) {
         return ours;
     }
-    let kind = match theirs.classify() {
-        Category::Data => ErrorKind::Data,
-        Category::Syntax => ErrorKind::Syntax,
-        Category::Eof => ErrorKind::Eof,
-        Category::Io => return ours,
+    let Some(kind) = ErrorKind::of(theirs.classify()) else {
+        return ours;
     };
     let full = theirs.to_string();
     if full.starts_with("recursion limit exceeded") {

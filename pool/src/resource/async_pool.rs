@@ -191,15 +191,8 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
                 if let Some(lease) = self.validate(idle).await {
                     return Ok(lease);
                 }
-                // Dropped; its slot is still ours. Another idle one is cheaper than a new one.
-                let mut expired = Vec::new();
-                let next = core.lock().take_idle(&core.config, &mut expired);
-                core.retire(expired);
-                match next {
-                    Some(next) => {
-                        core.free_slots(1, |_, _| {});
-                        idle = next;
-                    }
+                match core.replace_invalid() {
+                    Some(next) => idle = next,
                     None => return self.create().await,
                 }
             },
@@ -211,10 +204,7 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
     pub async fn try_checkout(&self) -> Option<AsyncLease<M>> {
         let core = &self.shared.core;
         loop {
-            let mut expired = Vec::new();
-            let idle = core.lock().take_idle(&core.config, &mut expired);
-            core.retire(expired);
-            if let Some(lease) = self.validate(idle?).await {
+            if let Some(lease) = self.validate(core.take_idle()?).await {
                 return Some(lease);
             }
             // Invalid: dropped, and its slot is ours; free it (a waiter may want it).
@@ -244,9 +234,7 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
         }
         drop(idle);
         slot.disarm();
-        let mut state = core.lock();
-        state.stats.reused -= 1;
-        state.stats.broken += 1;
+        core.count_invalid();
         None
     }
 
@@ -340,21 +328,18 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
     /// come back; checkouts (waiting ones included) fail with [`CheckoutError::Closed`].
     /// Dropping the last handle does the same.
     pub fn close(&self) {
-        let core = &self.shared.core;
-        core.retire(core.close());
+        self.shared.core.shut();
     }
 
     /// Whether [`close`](Self::close) was called.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.shared.core.lock().shutdown
+        self.shared.core.is_closed()
     }
 
     /// Drops every idle resource (leased ones return as usual).
     pub fn clear(&self) {
-        let core = &self.shared.core;
-        let idle: Vec<_> = core.lock().idle.drain(..).collect();
-        core.retire(idle);
+        self.shared.core.clear();
     }
 }
 

@@ -144,13 +144,7 @@ impl<R> State<R> {
             return Taken::Grant(Grant::Closed);
         }
         if self.waiters.is_empty() {
-            let now = Instant::now();
-            while let Some(idle) = self.idle.pop_back() {
-                if config.expired(&idle, now) {
-                    expired.push(idle);
-                    continue;
-                }
-                self.stats.reused += 1;
+            if let Some(idle) = self.take_idle(config, expired) {
                 return Taken::Grant(Grant::Resource(idle));
             }
             if self.live < config.max_size {
@@ -360,6 +354,48 @@ impl<R: Send + 'static> Core<R> {
         let rejected = self.lock().give_back(&self.config, idle, &mut wakes);
         wakes.run();
         rejected
+    }
+
+    /// [`State::take_idle`] under the lock; the expired ones met on the way are dropped
+    /// after it.
+    pub(crate) fn take_idle(&self) -> Option<Idle<R>> {
+        let mut expired = Vec::new();
+        let idle = self.lock().take_idle(&self.config, &mut expired);
+        self.retire(expired);
+        idle
+    }
+
+    /// Counts a checked-out idle resource that failed `is_valid` (and was dropped) as broken,
+    /// not reused.
+    pub(crate) fn count_invalid(&self) {
+        let mut state = self.lock();
+        state.stats.reused -= 1;
+        state.stats.broken += 1;
+    }
+
+    /// After an invalid resource was dropped, its slot still the checkout's: another idle one
+    /// if there is one (the slot is freed for it: cheaper than a new connection), else `None`
+    /// and the checkout creates in the slot.
+    pub(crate) fn replace_invalid(&self) -> Option<Idle<R>> {
+        let next = self.take_idle()?;
+        self.free_slots(1, |_, _| {});
+        Some(next)
+    }
+
+    /// Closes the pool: waiters get `Closed`, idle resources are dropped (without the lock).
+    pub(crate) fn shut(&self) {
+        self.retire(self.close());
+    }
+
+    /// Drops every idle resource (without the lock).
+    pub(crate) fn clear(&self) {
+        let idle: Vec<_> = self.lock().idle.drain(..).collect();
+        self.retire(idle);
+    }
+
+    /// Whether the pool was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().shutdown
     }
 
     /// A lease's resource comes back: `recycle` (user code, run without the lock) decides

@@ -162,11 +162,7 @@ impl<M: Manage> ResourcePool<M> {
     pub fn try_checkout(&self) -> Option<Lease<M>> {
         let core = &self.shared.core;
         loop {
-            let mut expired = Vec::new();
-            let idle = core.lock().take_idle(&core.config, &mut expired);
-            core.retire(expired);
-            let idle = idle?;
-            if let Some(lease) = self.shared.validate(idle) {
+            if let Some(lease) = self.shared.validate(core.take_idle()?) {
                 return Some(lease);
             }
             // Invalid: it was dropped and its slot is ours; free it (a waiter may want it).
@@ -199,22 +195,19 @@ impl<M: Manage> ResourcePool<M> {
     /// come back; checkouts (waiting ones included) fail with [`CheckoutError::Closed`] from
     /// now on, and the maintenance thread stops. Dropping the last handle does the same.
     pub fn close(&self) {
-        let core = &self.shared.core;
-        core.retire(core.close());
+        self.shared.core.shut();
     }
 
     /// Whether [`close`](Self::close) was called.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.shared.core.lock().shutdown
+        self.shared.core.is_closed()
     }
 
     /// Drops every idle resource (leased ones return as usual), e.g. after the server behind
     /// them restarted.
     pub fn clear(&self) {
-        let core = &self.shared.core;
-        let idle: Vec<_> = core.lock().idle.drain(..).collect();
-        core.retire(idle);
+        self.shared.core.clear();
     }
 }
 

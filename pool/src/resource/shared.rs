@@ -36,15 +36,8 @@ impl<M: Manage> Shared<M> {
                 if let Some(lease) = self.validate(idle) {
                     return Ok(lease);
                 }
-                // Dropped; its slot is still ours. Another idle one is cheaper than a new one.
-                let mut expired = Vec::new();
-                let next = self.core.lock().take_idle(&self.core.config, &mut expired);
-                self.core.retire(expired);
-                match next {
-                    Some(next) => {
-                        self.core.free_slots(1, |_, _| {});
-                        idle = next;
-                    }
+                match self.core.replace_invalid() {
+                    Some(next) => idle = next,
                     None => return self.create(),
                 }
             },
@@ -71,9 +64,7 @@ impl<M: Manage> Shared<M> {
         }
         drop(idle);
         slot.disarm();
-        let mut state = self.core.lock();
-        state.stats.reused -= 1;
-        state.stats.broken += 1;
+        self.core.count_invalid();
         None
     }
 
