@@ -542,3 +542,53 @@ fn shutdown_timeout_waits_at_most_its_timeout_and_the_queue_still_runs() {
     quick.execute(|| {});
     assert!(quick.shutdown_timeout(Duration::from_secs(10)));
 }
+
+/// Scopes reuse the pool's spare states (a job holds no reference count of its own): many
+/// scopes in a row and at once, from threads that are and are not workers, each see exactly
+/// their own jobs, and `join` sees every job of the pool's own queue counted.
+#[test]
+fn scopes_one_after_another_and_at_once_each_wait_for_exactly_their_jobs() {
+    within(60, || {
+        let pool = Arc::new(WorkerPool::new(2, 8));
+        let outer: Vec<_> = (0..4u64)
+            .map(|t| {
+                let pool = Arc::clone(&pool);
+                std::thread::spawn(move || {
+                    for round in 0..300u64 {
+                        let mut parts = vec![0u64; 1 + (round % 37) as usize];
+                        pool.scope(|s| {
+                            for (i, part) in parts.iter_mut().enumerate() {
+                                s.execute(move || *part = t * 1_000_000 + round * 100 + i as u64);
+                            }
+                        });
+                        // Every job of this scope has finished by now, and only this scope's.
+                        for (i, part) in parts.iter().enumerate() {
+                            assert_eq!(*part, t * 1_000_000 + round * 100 + i as u64);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Meanwhile a scope inside a job (on a worker), and plain jobs joined at the end.
+        let nested = Arc::new(AtomicU64::new(0));
+        for _ in 0..50 {
+            let (p, n) = (Arc::clone(&pool), Arc::clone(&nested));
+            pool.execute(move || {
+                let mut hits = [0u64; 4];
+                p.scope(|s| {
+                    for h in &mut hits {
+                        s.execute(move || *h = 1);
+                    }
+                });
+                n.fetch_add(hits.iter().sum(), Ordering::Relaxed);
+            });
+        }
+        for t in outer {
+            t.join().expect("a scope thread");
+        }
+        pool.join();
+        assert_eq!(nested.load(Ordering::Relaxed), 200);
+        assert_eq!(pool.stats().queued, 0);
+        assert_eq!(pool.stats().active, 0);
+    });
+}

@@ -4,9 +4,9 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::WorkerPool;
-use super::inner::Inner;
+use super::inner::{Inner, Tally, set_stripe};
 use crate::panic::drop_payload;
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Condvar, Mutex};
+use crate::sync::{Arc, AtomicU64, Condvar, Mutex};
 
 /// Builds a [`WorkerPool`].
 #[derive(Clone)]
@@ -99,12 +99,13 @@ impl WorkerPoolBuilder {
         let (sender, receiver) = crossbeam_channel::bounded(self.queue_capacity);
         let inner = Arc::new(Inner {
             receiver,
-            pending: AtomicUsize::new(0),
+            // A stripe per worker and one for every other thread.
+            tally: Tally::new(self.threads + 1),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
-            executed: AtomicU64::new(0),
             panicked: AtomicU64::new(0),
             panics: Mutex::new(Vec::new()),
+            scopes: Mutex::new(Vec::new()),
         });
         let workers = (0..self.threads)
             .map(|i| {
@@ -116,6 +117,7 @@ impl WorkerPoolBuilder {
                 }
                 builder
                     .spawn(move || {
+                        set_stripe(i);
                         run_hook(on_start.as_ref());
                         while let Ok(job) = inner.receiver.recv() {
                             inner.run(job);

@@ -11,6 +11,7 @@ mod job;
 mod pool;
 mod scope;
 mod stats;
+mod tally;
 
 pub use builder::WorkerPoolBuilder;
 pub use error::TryExecuteError;

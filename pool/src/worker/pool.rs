@@ -92,7 +92,7 @@ impl WorkerPool {
 
     /// Queues `job`, waiting while the queue is full.
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
-        self.inner.pending.fetch_add(1, Ordering::Relaxed);
+        self.inner.tally.submit();
         // The receiver lives in `inner`, which `self` keeps alive: the channel is open.
         if self.sender().send(Job::new(job)).is_err() {
             unreachable!("the pool's queue is open while the pool lives");
@@ -146,11 +146,11 @@ impl WorkerPool {
     /// Queues `job` if the queue has room; hands it back otherwise.
     pub(crate) fn try_send(&self, job: Job) -> Result<(), Job> {
         // Counted first: a worker may run it and count it done before `try_send` returns.
-        self.inner.pending.fetch_add(1, Ordering::Relaxed);
+        self.inner.tally.submit();
         match self.sender().try_send(job) {
             Ok(()) => Ok(()),
             Err(crossbeam_channel::TrySendError::Full(job)) => {
-                self.inner.uncount_one();
+                self.inner.refused();
                 Err(job)
             }
             Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
@@ -207,7 +207,9 @@ impl WorkerPool {
     /// it only waits, so that a long job cannot carry it past the deadline.
     fn wait_pending(&self, deadline: Option<Instant>) -> bool {
         let inner = &*self.inner;
-        while inner.pending.load(Ordering::Acquire) != 0 {
+        // Registered before the first look: the last job's worker then wakes this thread.
+        let _waiting = inner.tally.waiting();
+        while !inner.tally.is_idle() {
             let mut wait = Duration::from_millis(1);
             match deadline {
                 None if inner.help() => continue,
@@ -224,7 +226,7 @@ impl WorkerPool {
                 .idle_lock
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if inner.pending.load(Ordering::Acquire) == 0 {
+            if inner.tally.is_idle() {
                 break;
             }
             // Bounded: a job queued meanwhile is run by this thread on the next round.
@@ -264,7 +266,7 @@ impl WorkerPool {
             threads: self.workers.len(),
             queued,
             active: self.active_count_given(queued),
-            executed: self.inner.executed.load(Ordering::Relaxed),
+            executed: self.inner.tally.finished(),
             panicked: self.inner.panicked.load(Ordering::Relaxed),
         }
     }
@@ -283,10 +285,9 @@ impl WorkerPool {
     }
 
     fn active_count_given(&self, queued: usize) -> usize {
-        // `pending` counts queued and running jobs; clamp: the two reads are not one instant.
-        self.inner
-            .pending
-            .load(Ordering::Acquire)
+        // The tally's pending jobs are queued or running; clamp: the reads are not one instant.
+        usize::try_from(self.inner.tally.pending())
+            .unwrap_or(usize::MAX)
             .saturating_sub(queued)
     }
 
