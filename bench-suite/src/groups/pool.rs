@@ -1,5 +1,7 @@
 //! Area `pool`: get a 4 KiB buffer, write 64 bytes, return it (group `pool`); build a
-//! request's 1,000-node tree in boxes or in a pooled arena (group `arena`).
+//! request's 1,000-node tree in boxes or in a pooled arena (group `arena`), and a
+//! 100,000-node one (group `arena-large`: a 2.4 MB arena, where a fresh one per request pays
+//! for fresh memory).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -112,7 +114,9 @@ struct ArenaNode<'a> {
     next: Option<&'a ArenaNode<'a>>,
 }
 
+/// Nodes per request in group `arena`; `arena-large` has `LARGE_NODES`.
 const NODES: u64 = 1000;
+const LARGE_NODES: u64 = 100_000;
 const FANOUT: u64 = 10;
 
 /// Makes tree nodes: in boxes or in an arena.
@@ -140,13 +144,13 @@ impl<'a> NodeAlloc for Arena<'a> {
 }
 
 /// Builds node `k` (with sibling link `next`) and its subtree: node k's children are
-/// `FANOUT*k+1 ..= FANOUT*k+FANOUT` below `NODES`, chained last to first. No scaffolding is
+/// `FANOUT*k+1 ..= FANOUT*k+FANOUT` below `nodes`, chained last to first. No scaffolding is
 /// allocated, so the allocator under test does all the allocating.
-fn build<A: NodeAlloc>(alloc: &A, k: u64, next: Option<A::Ref>) -> A::Ref {
+fn build<A: NodeAlloc>(alloc: &A, k: u64, next: Option<A::Ref>, nodes: u64) -> A::Ref {
     let mut children = None;
     let first = FANOUT * k + 1;
-    for c in (first..(first + FANOUT).min(NODES)).rev() {
-        children = Some(build(alloc, c, children));
+    for c in (first..(first + FANOUT).min(nodes)).rev() {
+        children = Some(build(alloc, c, children, nodes));
     }
     alloc.make(k, children, next)
 }
@@ -171,15 +175,15 @@ fn sum_arena(node: &ArenaNode<'_>) -> u64 {
     total
 }
 
-/// One request with a node per `Box`; the answer is the sum of the keys (0 + ... + 999).
-fn boxed_request() -> u64 {
-    let root = build(&Boxes, 0, None);
+/// One request with a node per `Box`; the answer is the sum of the keys (0 + ... + nodes-1).
+fn boxed_request(nodes: u64) -> u64 {
+    let root = build(&Boxes, 0, None, nodes);
     sum_box(black_box(&root))
 }
 
 /// One request with nodes in `bump`.
-fn arena_request(bump: &Bump) -> u64 {
-    let root = build(&Arena(bump), 0, None);
+fn arena_request(bump: &Bump, nodes: u64) -> u64 {
+    let root = build(&Arena(bump), 0, None, nodes);
     sum_arena(black_box(root))
 }
 
@@ -199,29 +203,49 @@ pub(super) fn groups() -> Vec<Group> {
         cases,
     };
 
+    let arena = arena_group(
+        "arena",
+        "one request: build a 1,000-node tree (child/sibling links) and walk it once",
+        NODES,
+        CHECK_ITERS,
+    );
+    let large = arena_group(
+        "arena-large",
+        "one request: build a 100,000-node tree (a 2.4 MB arena) and walk it once",
+        LARGE_NODES,
+        2,
+    );
+    vec![pool, arena, large]
+}
+
+/// The arena cases on trees of `nodes` nodes.
+fn arena_group(name: &'static str, about: &'static str, nodes: u64, check_iters: u64) -> Group {
     let arena_pool = Pool::new(Bump::new);
-    let arena = Group {
-        name: "arena",
+    Group {
+        name,
         area: "pool",
-        about: "one request: build a 1,000-node tree (child/sibling links) and walk it once",
-        throughput: Some(Throughput::Elements(NODES)),
+        about,
+        throughput: Some(Throughput::Elements(nodes)),
         notes: "Box: one allocation and one free per node. Bump::new: a fresh arena per request \
-                (allocates its chunks every time). Pool<Bump>: an arena reused across requests, \
-                reset (all nodes freed at once) on return.",
-        check_iters: CHECK_ITERS,
+                (allocates its chunks every time, doubling). Pool<Bump>: an arena reused across \
+                requests, reset (all nodes freed at once, its largest chunk kept) on return.",
+        check_iters,
         cases: vec![
-            Case::new("Box per node", Role::Baseline, 1, |iters| {
-                measure::single(iters, |n| (0..n).map(|_| boxed_request()).sum())
+            Case::new("Box per node", Role::Baseline, 1, move |iters| {
+                measure::single(iters, |n| (0..n).map(|_| boxed_request(nodes)).sum())
             }),
             Case::new("Pool<Bump>", Role::Pattern, 1, move |iters| {
                 measure::single(iters, |n| {
-                    (0..n).map(|_| arena_request(&arena_pool.get())).sum()
+                    (0..n)
+                        .map(|_| arena_request(&arena_pool.get(), nodes))
+                        .sum()
                 })
             }),
-            Case::new("Bump::new per request", Role::Peer, 1, |iters| {
-                measure::single(iters, |n| (0..n).map(|_| arena_request(&Bump::new())).sum())
+            Case::new("Bump::new per request", Role::Peer, 1, move |iters| {
+                measure::single(iters, |n| {
+                    (0..n).map(|_| arena_request(&Bump::new(), nodes)).sum()
+                })
             }),
         ],
-    };
-    vec![pool, arena]
+    }
 }
