@@ -13,6 +13,11 @@
 //! - `<!-- perfkit:waits GROUP -->`: the group's table of waits (p50, p99, max, task spread).
 //!
 //! `CASE` is the case name with its `/Nt` suffix (`perfkit_pool::Pool/2t`).
+//!
+//! A kind may end in `@native` (`<!-- perfkit:table@native json-typed-twitter -->`): the
+//! region is filled from the native build's report instead (`perfkit-bench native`, built with
+//! `-C target-cpu=native`), so a doc can show the portable and the native numbers side by
+//! side. Without a native report such regions are left as they are (and `fill` says so).
 
 use crate::render::nanos;
 use crate::report::{CaseResult, GroupResult, Report};
@@ -34,11 +39,25 @@ pub fn require_clean(report: &Report) -> Result<(), String> {
     Ok(())
 }
 
-/// Rewrites every marked region of `doc` from `report`.
+/// Rewrites every marked region of `doc` from `report`; `@native` regions are left as they are.
 ///
 /// # Errors
 /// A marker without its end, an unknown kind, or a group or case the report does not have.
 pub fn fill(doc: &str, report: &Report) -> Result<String, String> {
+    fill_with(doc, report, None).map(|(filled, _)| filled)
+}
+
+/// Rewrites every marked region of `doc` from `report`, and the `@native` ones from `native`
+/// when given; also returns how many `@native` regions were left unfilled for want of it.
+///
+/// # Errors
+/// As [`fill`], for either report.
+pub fn fill_with(
+    doc: &str,
+    report: &Report,
+    native: Option<&Report>,
+) -> Result<(String, usize), String> {
+    let mut skipped = 0;
     let mut out = String::with_capacity(doc.len());
     let mut rest = doc;
     while let Some(start) = rest.find("<!-- perfkit:") {
@@ -53,14 +72,25 @@ pub fn fill(doc: &str, report: &Report) -> Result<String, String> {
         let close = marked
             .find(END)
             .ok_or_else(|| format!("`{open}` without its `{END}`"))?;
-        let block = render(spec, report)?;
+        let (kind, rest_of_spec) = spec.split_once(' ').unwrap_or((spec, ""));
+        let block = match kind.strip_suffix("@native") {
+            None => render(spec, report)?,
+            Some(kind) => match native {
+                Some(native) => render(&format!("{kind} {rest_of_spec}"), native)
+                    .map_err(|e| format!("native report: {e}"))?,
+                None => {
+                    skipped += 1;
+                    marked[open_end..close].to_owned()
+                }
+            },
+        };
         out.push_str(open);
         out.push_str(&block);
         out.push_str(END);
         rest = &marked[close + END.len()..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, skipped))
 }
 
 fn render(spec: &str, report: &Report) -> Result<String, String> {

@@ -22,6 +22,37 @@ pub struct Machine {
     pub date: String,
     /// Whether the suite was built with optimisations (a debug build's numbers mean nothing).
     pub optimized: bool,
+    /// The instruction set the suite was compiled for: `portable` (the target's baseline, as
+    /// a release build without flags) or `native (...)` (`-C target-cpu=native`, naming the
+    /// vector extensions it enabled). Older reports have none: portable.
+    #[serde(default = "portable")]
+    pub build: String,
+}
+
+fn portable() -> String {
+    "portable".to_owned()
+}
+
+/// The build this binary is: the SIMD extensions enabled at compile time beyond the target's
+/// baseline (`-C target-cpu=native` enables them; crates that pick their SIMD at compile
+/// time, as sonic-rs and simd-json do, run scalar or SSE code without it).
+#[must_use]
+pub fn build() -> String {
+    let enabled: Vec<&str> = [
+        ("avx512f", cfg!(target_feature = "avx512f")),
+        ("avx2", cfg!(target_feature = "avx2")),
+        ("bmi2", cfg!(target_feature = "bmi2")),
+        ("pclmulqdq", cfg!(target_feature = "pclmulqdq")),
+        ("sse4.2", cfg!(target_feature = "sse4.2")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if enabled.is_empty() {
+        portable()
+    } else {
+        format!("native ({})", enabled.join(", "))
+    }
 }
 
 impl Machine {
@@ -36,6 +67,7 @@ impl Machine {
             commit: commit(),
             date: utc_now(),
             optimized: !cfg!(debug_assertions),
+            build: build(),
         }
     }
 
@@ -43,11 +75,12 @@ impl Machine {
     #[must_use]
     pub fn summary(&self) -> String {
         format!(
-            "{} ({} cores), {}, {}, commit {}, {}{}",
+            "{} ({} cores), {}, {}, {} build, commit {}, {}{}",
             self.cpu,
             self.cores,
             self.os,
             self.rustc,
+            self.build,
             self.commit,
             self.date,
             if self.optimized {

@@ -9,16 +9,23 @@ use perfkit_bench::{machine::Machine, registry, render, svg};
 const USAGE: &str = "\
 usage: perfkit-bench report [--quick] [--group NAME]... [--out DIR]
        perfkit-bench list
-       perfkit-bench fill [--from REPORT_JSON] [--allow-dirty] FILE...
+       perfkit-bench native [--quick] [--group NAME]...
+       perfkit-bench fill [--from REPORT_JSON] [--native REPORT_JSON] [--allow-dirty] FILE...
        perfkit-bench allocators
 
 report   run the benchmark groups and print a comparison table per group; also writes
          report.md, report.json and report.svg to DIR (default: <target dir>/perfkit)
+native   the same report from a second build of the suite with RUSTFLAGS=\"-C target-cpu=native\"
+         (its own target dir, target/native), so that crates that choose their SIMD at compile
+         time (sonic-rs, simd-json) run their AVX2 code; by default the JSON groups; writes to
+         <target dir>/perfkit-native
 list     print the groups and their cases
 fill     rewrite the numbers between `<!-- perfkit:... -->` markers in FILEs (the crate docs,
          docs/PATTERNS.md) from REPORT_JSON (default: <target dir>/perfkit/report.json); a
          report measured on a tree with uncommitted changes is refused (its numbers would
-         name a commit nobody can check out) unless --allow-dirty (for a local experiment)
+         name a commit nobody can check out) unless --allow-dirty (for a local experiment);
+         `@native` markers are filled from the native report (--native, default
+         <target dir>/perfkit-native/report.json when it exists)
 allocators
          the allocator-choice load on System and on mimalloc, each in a child process: time,
          peak RSS and RSS after the load ended (what the allocator keeps of freed memory)
@@ -34,6 +41,7 @@ struct Args {
     from: Option<PathBuf>,
     files: Vec<PathBuf>,
     allow_dirty: bool,
+    native: Option<PathBuf>,
 }
 
 fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -46,6 +54,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
         from: None,
         files: Vec::new(),
         allow_dirty: false,
+        native: None,
     };
     while let Some(arg) = raw.next() {
         match arg.as_str() {
@@ -54,6 +63,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--group" => args.groups.push(raw.next().ok_or("--group needs a name")?),
             "--out" => args.out = Some(raw.next().ok_or("--out needs a directory")?.into()),
             "--from" => args.from = Some(raw.next().ok_or("--from needs a file")?.into()),
+            "--native" => args.native = Some(raw.next().ok_or("--native needs a file")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other if args.command == "fill" && !other.starts_with('-') => {
                 args.files.push(other.into())
@@ -73,31 +83,58 @@ fn default_out() -> PathBuf {
         .join("perfkit")
 }
 
+/// Where `perfkit-bench native` writes its report (beside the portable one).
+fn native_out() -> PathBuf {
+    default_out().with_file_name("perfkit-native")
+}
+
+fn read_report(path: &std::path::Path, allow_dirty: bool) -> Result<Report, String> {
+    let json =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let report: Report =
+        serde_json::from_str(&json).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !allow_dirty {
+        perfkit_bench::fill::require_clean(&report)
+            .map_err(|e| format!("{}: {e} (or pass --allow-dirty)", path.display()))?;
+    }
+    Ok(report)
+}
+
 fn run_fill(args: &Args) -> Result<(), String> {
     let from = args
         .from
         .clone()
         .unwrap_or_else(|| default_out().join("report.json"));
-    let json =
-        std::fs::read_to_string(&from).map_err(|e| format!("reading {}: {e}", from.display()))?;
-    let report: Report =
-        serde_json::from_str(&json).map_err(|e| format!("{}: {e}", from.display()))?;
     if args.files.is_empty() {
         return Err("fill needs the files to rewrite".into());
     }
-    if !args.allow_dirty {
-        perfkit_bench::fill::require_clean(&report)
-            .map_err(|e| format!("{}: {e} (or pass --allow-dirty)", from.display()))?;
-    }
+    let report = read_report(&from, args.allow_dirty)?;
+    // The native report: the one named, else the default one if `perfkit-bench native` ran.
+    let native_path = args
+        .native
+        .clone()
+        .or_else(|| Some(native_out().join("report.json")).filter(|p| p.exists()));
+    let native = native_path
+        .as_deref()
+        .map(|p| read_report(p, args.allow_dirty))
+        .transpose()?;
+    let mut skipped = 0;
     for file in &args.files {
         let doc = std::fs::read_to_string(file)
             .map_err(|e| format!("reading {}: {e}", file.display()))?;
-        let filled = perfkit_bench::fill::fill(&doc, &report)
+        let (filled, left) = perfkit_bench::fill::fill_with(&doc, &report, native.as_ref())
             .map_err(|e| format!("{}: {e}", file.display()))?;
+        skipped += left;
         if filled != doc {
             std::fs::write(file, filled).map_err(|e| format!("writing {}: {e}", file.display()))?;
             eprintln!("filled {}", file.display());
         }
+    }
+    if skipped > 0 {
+        eprintln!(
+            "left {skipped} @native region(s) as they were: no native report (run `perfkit-bench \
+             native`, or pass --native REPORT_JSON)"
+        );
     }
     Ok(())
 }
@@ -159,6 +196,51 @@ fn run_report(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Builds the suite again with `-C target-cpu=native` in its own target dir and runs the
+/// report there (the JSON groups unless told otherwise), into [`native_out`].
+fn run_native(args: &Args) -> Result<(), String> {
+    let groups: Vec<String> = if args.groups.is_empty() {
+        registry::all()
+            .iter()
+            .filter(|g| g.area == "json")
+            .map(|g| g.name.to_owned())
+            .collect()
+    } else {
+        args.groups.clone()
+    };
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = default_out().with_file_name("native");
+    let mut command =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+    command
+        .current_dir(&workspace)
+        .env("RUSTFLAGS", "-C target-cpu=native")
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["run", "--release", "-p", "perfkit-bench", "--target-dir"])
+        .arg(&target)
+        .args(["--", "report", "--out"])
+        .arg(native_out());
+    if args.quick {
+        command.arg("--quick");
+    }
+    for group in &groups {
+        command.args(["--group", group]);
+    }
+    eprintln!(
+        "native build in {}: {} groups",
+        target.display(),
+        groups.len()
+    );
+    let status = command
+        .status()
+        .map_err(|e| format!("running cargo for the native build: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the native build's report failed: {status}"))
+    }
+}
+
 fn run_allocators() -> Result<(), String> {
     const ROUNDS: u64 = 20_000;
     println!("allocator-choice load, {ROUNDS} requests on 2 threads, one child process each:");
@@ -201,6 +283,7 @@ fn main() -> ExitCode {
     let result = match args.command.as_str() {
         "report" => run_report(&args),
         "fill" => run_fill(&args),
+        "native" => run_native(&args),
         "allocators" => run_allocators(),
         "list" => {
             for group in registry::all() {

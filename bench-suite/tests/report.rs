@@ -166,6 +166,51 @@ fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
     }
 }
 
+/// `@native` regions come from the native build's report, or stay as they are without one.
+#[test]
+fn native_markers_fill_from_the_native_report_or_are_left_alone() {
+    let json = r#"{"machine": {"cpu": "Test CPU", "cores": 2, "os": "linux", "rustc": "rustc 1.95.0",
+        "commit": "abc", "date": "2026-11-27 04:00 UTC", "optimized": true}, "quick": false, "samples": 25,
+        "groups": [{"name": "g", "area": "a", "about": "x", "throughput": null, "notes": "",
+        "cases": [{"name": "ours/1t", "role": "pattern", "threads": 1, "median_ns": 5.0, "p25_ns": 4.0,
+        "p75_ns": 6.0, "iters_per_sample": 10, "allocs_per_op": 0.0, "bytes_per_op": 0.0,
+        "vs_baseline": 4.0, "vs_best_peer": 1.5, "vs_floor": null}]}]}"#;
+    let portable: Report = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        portable.machine.build, "portable",
+        "an older report is a portable build"
+    );
+    let mut native = portable.clone();
+    native.machine.build = "native (avx2)".into();
+    native.groups[0].cases[0].vs_best_peer = Some(0.75);
+    let doc = "<!-- perfkit:peer g ours/1t -->?<!-- /perfkit --> / \
+               <!-- perfkit:peer@native g ours/1t -->?<!-- /perfkit --> \
+               <!-- perfkit:machine@native -->?<!-- /perfkit -->";
+    let (filled, left) = perfkit_bench::fill::fill_with(doc, &portable, Some(&native)).unwrap();
+    assert_eq!(left, 0);
+    assert!(
+        filled.starts_with(
+            "<!-- perfkit:peer g ours/1t -->1.50x<!-- /perfkit --> / \
+             <!-- perfkit:peer@native g ours/1t -->0.75x<!-- /perfkit -->"
+        ),
+        "{filled}"
+    );
+    assert!(filled.contains("native (avx2) build"), "{filled}");
+    let (kept, left) = perfkit_bench::fill::fill_with(doc, &portable, None).unwrap();
+    assert_eq!(left, 2, "two @native regions, no native report");
+    assert!(
+        kept.contains("@native g ours/1t -->?<!-- /perfkit -->"),
+        "{kept}"
+    );
+    assert!(
+        kept.starts_with("<!-- perfkit:peer g ours/1t -->1.50x"),
+        "{kept}"
+    );
+    let mut missing = native.clone();
+    missing.groups.clear();
+    assert!(perfkit_bench::fill::fill_with(doc, &portable, Some(&missing)).is_err());
+}
+
 /// Every `<!-- perfkit:... -->` marker in the docs names a group and case the registry has,
 /// so that renaming a case cannot leave a stale number behind: filling every doc from a
 /// report of the whole registry (dummy figures) must succeed.
