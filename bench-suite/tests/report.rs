@@ -120,17 +120,26 @@ fn allocations_are_counted_per_op_on_every_thread() {
     assert!(chart.starts_with("<svg") && chart.contains("vec/1t"));
 }
 
+/// A report of one group `g` with the given cases (JSON objects), on a test machine.
+fn one_group(cases: &str) -> String {
+    format!(
+        r#"{{"machine": {{"cpu": "Test CPU", "cores": 2, "os": "linux", "rustc": "rustc 1.95.0",
+        "commit": "abc", "date": "2026-11-27 04:00 UTC", "optimized": true}}, "quick": false,
+        "samples": 25, "groups": [{{"name": "g", "area": "a", "about": "x", "throughput": null,
+        "notes": "", "cases": [{cases}]}}]}}"#
+    )
+}
+
 #[test]
 fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
-    let json = r#"{"machine": {"cpu": "Test CPU", "cores": 2, "os": "linux", "rustc": "rustc 1.95.0",
-        "commit": "abc", "date": "2026-11-27 04:00 UTC", "optimized": true}, "quick": false, "samples": 25,
-        "groups": [{"name": "g", "area": "a", "about": "x", "throughput": null, "notes": "",
-        "cases": [{"name": "base/1t", "role": "baseline", "threads": 1, "median_ns": 20.0, "p25_ns": 19.0,
+    let json = &one_group(
+        r#"{"name": "base/1t", "role": "baseline", "threads": 1, "median_ns": 20.0, "p25_ns": 19.0,
         "p75_ns": 21.0, "iters_per_sample": 10, "allocs_per_op": 1.0, "bytes_per_op": 8.0,
         "vs_baseline": 1.0, "vs_best_peer": null, "vs_floor": null},
         {"name": "ours/1t", "role": "pattern", "threads": 1, "median_ns": 5.0, "p25_ns": 4.0,
         "p75_ns": 6.0, "iters_per_sample": 10, "allocs_per_op": 0.0, "bytes_per_op": 0.0,
-        "vs_baseline": 4.0, "vs_best_peer": null, "vs_floor": null}]}]}"#;
+        "vs_baseline": 4.0, "vs_best_peer": null, "vs_floor": null}"#,
+    );
     let report: Report = serde_json::from_str(json).unwrap();
     let doc = "a <!-- perfkit:vs g ours/1t -->?<!-- /perfkit --> b <!-- perfkit:time g base/1t -->?<!-- /perfkit -->\n\
                <!-- perfkit:table g -->old<!-- /perfkit -->\n<!-- perfkit:machine --><!-- /perfkit -->";
@@ -169,12 +178,11 @@ fn fill_rewrites_marked_regions_from_a_report_and_rejects_unknown_names() {
 /// `@native` regions come from the native build's report, or stay as they are without one.
 #[test]
 fn native_markers_fill_from_the_native_report_or_are_left_alone() {
-    let json = r#"{"machine": {"cpu": "Test CPU", "cores": 2, "os": "linux", "rustc": "rustc 1.95.0",
-        "commit": "abc", "date": "2026-11-27 04:00 UTC", "optimized": true}, "quick": false, "samples": 25,
-        "groups": [{"name": "g", "area": "a", "about": "x", "throughput": null, "notes": "",
-        "cases": [{"name": "ours/1t", "role": "pattern", "threads": 1, "median_ns": 5.0, "p25_ns": 4.0,
+    let json = &one_group(
+        r#"{"name": "ours/1t", "role": "pattern", "threads": 1, "median_ns": 5.0, "p25_ns": 4.0,
         "p75_ns": 6.0, "iters_per_sample": 10, "allocs_per_op": 0.0, "bytes_per_op": 0.0,
-        "vs_baseline": 4.0, "vs_best_peer": 1.5, "vs_floor": null}]}]}"#;
+        "vs_baseline": 4.0, "vs_best_peer": 1.5, "vs_floor": null}"#,
+    );
     let portable: Report = serde_json::from_str(json).unwrap();
     assert_eq!(
         portable.machine.build, "portable",
