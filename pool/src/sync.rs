@@ -12,10 +12,11 @@ pub(crate) use std::sync::{Arc, Weak};
 // perfkit's locks (std's, whose contended path reports to the contention hook, so the pools'
 // locks show in `perfkit-profile`'s mutex and block profiles) always: the resource and worker
 // pools are lock-based (stress-tested, not modelled); the worker queue is crossbeam-channel's.
-#[cfg(perfkit_loom)]
-pub(crate) use loom::sync::atomic::fence;
 pub(crate) use perfkit_utils::lock::{Condvar, Mutex, MutexGuard};
 pub(crate) use perfkit_utils::sync::{AtomicPtr, AtomicU64, AtomicUsize, CachePadded, Ordering};
+// perfkit-utils re-exports no fence (nothing else needs one): loom's under the model checker.
+#[cfg(perfkit_loom)]
+pub(crate) use loom::sync::atomic::fence;
 #[cfg(not(perfkit_loom))]
 pub(crate) use std::sync::atomic::fence;
 

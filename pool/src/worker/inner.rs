@@ -8,12 +8,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crossbeam_channel::Receiver;
 
 use crate::panic::drop_payload;
-use crate::sync::{AtomicU64, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU64, Condvar, Mutex, Ordering};
 
 pub(crate) use super::job::Job;
 use super::scope::State as ScopeState;
 pub(crate) use super::tally::Tally;
-use crate::sync::Arc;
 
 /// Panic payloads kept for [`WorkerPool::take_panics`] and [`WorkerPool::join`]; later ones
 /// are only counted, so a job that panics in a loop cannot grow memory without bound.

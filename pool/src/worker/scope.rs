@@ -68,8 +68,8 @@ impl<'scope> Scope<'scope, '_> {
         // by the call, or dropped by the unwind that `catch_unwind` stops), on every path,
         // panic payloads that panic when dropped included; (2) `run` waits for the tally to
         // count every job out, on every path, including when the scope's closure panics
-        // (`Tally` says why its idle means done), and aborts the
-        // process if anything unwinds out of that wait (`AbortOnUnwind`); and (3) the pool
+        // (`Tally` says why its idle means done), and aborts the process if anything unwinds
+        // out of that wait (`AbortOnUnwind`); and (3) the pool
         // outlives the scope (`&'scope WorkerPool`), so a queued job is always run by a worker
         // or by a waiting thread, never dropped unrun.
         // SAFETY: by (1)-(3) above, nothing the job borrows is used after 'scope ends.

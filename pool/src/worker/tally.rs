@@ -11,8 +11,9 @@
 //! Why a sum read stripe by stripe is enough: every counter only grows, a job is counted in
 //! before it is queued and counted out after it ran, and every access is `SeqCst` (one total
 //! order; a `SeqCst` fence sits between each side's store and the load of the other's line,
-//! which is what orders a store before a later load on every target, and what loom checks). [`Tally::is_idle`] reads the finished (and refused) counters first and the
-//! counted-in total last, at instant `t`: what it summed is at most what had finished by `t`,
+//! which is what orders a store before a later load on every target, and what loom checks).
+//! [`Tally::is_idle`] reads the finished (and refused) counters first and the counted-in total
+//! last, at instant `t`: what it summed is at most what had finished by `t`,
 //! which is at most what had been counted in by `t`, which is what it read last. Equal, so
 //! every job counted in by `t` had finished by `t`. A waiter registers (`waiters`) before it
 //! looks, a worker counts its job out before it looks for waiters: in the total order one of
@@ -62,16 +63,19 @@ impl Tally {
     /// Counts out a job that was counted in and then refused (it will never run); `true`
     /// when someone waits, who may need waking (see [`Self::is_idle`]).
     pub(crate) fn refuse(&self) -> bool {
-        self.counted_in.refused.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        self.waiters.load(Ordering::SeqCst) != 0
+        self.count_out(&self.counted_in.refused)
     }
 
     /// Counts out a job that ran, on stripe `stripe` (a worker's index; anything larger means
     /// the shared last stripe); `true` when someone waits, who may need waking.
     pub(crate) fn finish(&self, stripe: usize) -> bool {
         let last = self.finished.len() - 1;
-        self.finished[stripe.min(last)].fetch_add(1, Ordering::SeqCst);
+        self.count_out(&self.finished[stripe.min(last)])
+    }
+
+    /// Adds one to `counter`, then reads whether someone waits.
+    fn count_out(&self, counter: &AtomicU64) -> bool {
+        counter.fetch_add(1, Ordering::SeqCst);
         // Store then load of another location: the fence (a no-op after a locked RMW on x86)
         // keeps them in order on every target, and under loom.
         fence(Ordering::SeqCst);
