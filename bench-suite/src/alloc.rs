@@ -1,7 +1,9 @@
 //! A counting global allocator: allocations and bytes per thread, in `const`-initialised
 //! thread-local tallies (as divan does), so counting never contends and never allocates.
 //!
-//! A reallocation counts as one allocation of the new size; frees are not counted. The
+//! A reallocation counts as one allocation of the new size; frees are not counted. Each thread
+//! also keeps the bytes it holds (allocated minus freed by it) and the most it has held since
+//! [`reset_thread_peak`]: the peak working memory of a region of code. The
 //! allocator is installed by this crate (see `lib.rs`), so every binary that links
 //! `perfkit-bench` (the report, the criterion benches, the tests) counts.
 
@@ -94,6 +96,43 @@ impl Sub for Tally {
 thread_local! {
     static ALLOCS: Cell<u64> = const { Cell::new(0) };
     static BYTES: Cell<u64> = const { Cell::new(0) };
+    // Signed: a block freed by another thread than the one that made it is taken off there.
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static PEAK: Cell<i64> = const { Cell::new(0) };
+}
+
+/// The bytes the calling thread holds now: allocated minus freed by it.
+#[must_use]
+pub fn thread_live() -> i64 {
+    LIVE.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Starts a new peak at what the calling thread holds now.
+pub fn reset_thread_peak() {
+    let _ = PEAK.try_with(|p| p.set(thread_live()));
+}
+
+/// The most bytes the calling thread has held since [`reset_thread_peak`]. A reallocation
+/// counts the old and the new block together while it copies.
+#[must_use]
+pub fn thread_peak() -> i64 {
+    PEAK.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Adds `delta` to the bytes held, first raising the peak to what is held plus `transient`
+/// (a reallocation's new block, held beside the old one while it copies).
+#[inline]
+fn hold(delta: i64, transient: i64) {
+    let _ = LIVE.try_with(|live| {
+        let now = live.get();
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now + transient.max(delta))));
+        live.set(now + delta);
+    });
+}
+
+#[inline]
+fn size(bytes: usize) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }
 
 /// The calling thread's tally so far. Subtract two readings to count a region of code.
@@ -125,6 +164,7 @@ pub struct CountingAlloc;
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
+        hold(size(layout.size()), 0);
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract; we pass it through (the
         // profiler forwards it to `System` unchanged).
         unsafe {
@@ -140,6 +180,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
+        hold(size(layout.size()), 0);
         // SAFETY: as for `alloc`.
         unsafe {
             if mimalloc_base() {
@@ -153,6 +194,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        hold(-size(layout.size()), 0);
         // SAFETY: `ptr` was allocated with `layout` by the base allocator (for `System`,
         // directly or through the profiler, which forwards to it).
         unsafe {
@@ -168,6 +210,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size);
+        hold(size(new_size) - size(layout.size()), size(new_size));
         // SAFETY: `ptr`/`layout` came from the base allocator (for `System`, directly or
         // through the profiler); the caller upholds `realloc`'s contract for `new_size`.
         unsafe {

@@ -22,6 +22,7 @@
 //! Adding a pattern touches one file: a module in `src/groups/` that returns its groups.
 
 pub mod alloc;
+pub mod bodies;
 pub mod check;
 pub mod echo;
 pub mod fill;

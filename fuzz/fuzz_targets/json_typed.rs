@@ -1,5 +1,5 @@
-//! Typed parsing against serde_json, the reference a drop-in follows: for every input and
-//! each of a few shapes, the same accept/reject verdict, where both reject the same error
+//! Typed parsing against serde_json, the reference a drop-in follows: for every input, each
+//! of a few shapes and both engines (simd-json's tape, the streaming reader), the same accept/reject verdict, where both reject the same error
 //! classification, line and column, and where both accept the same value
 //! (serde_json built with `float_roundtrip`, correctly rounded as ours; floats still compared
 //! within one ulp, so that the verdicts are what the target checks).
@@ -71,7 +71,22 @@ fn compare_with<'a, T: Deserialize<'a> + PartialEq + Debug>(
     data: &'a [u8],
     same: impl Fn(&T, &T) -> bool,
 ) {
-    let ours = perfkit_json::from_slice::<T>(data);
+    // Both engines: the default (simd-json's tape at this size) and the streaming one.
+    compare_one(perfkit_json::from_slice::<T>(data), data, &same);
+    let streamed = STREAMING.with(|p| p.borrow_mut().parse::<T>(data));
+    compare_one(streamed, data, &same);
+}
+
+thread_local! {
+    static STREAMING: std::cell::RefCell<perfkit_json::Parser> =
+        std::cell::RefCell::new(perfkit_json::Parser::builder().stream_from(0).build());
+}
+
+fn compare_one<'a, T: Deserialize<'a> + PartialEq + Debug>(
+    ours: Result<T, perfkit_json::Error>,
+    data: &'a [u8],
+    same: &impl Fn(&T, &T) -> bool,
+) {
     let theirs = serde_json::from_slice::<T>(data);
     match (&ours, &theirs) {
         (Ok(a), Ok(b)) => assert!(same(a, b), "values differ: {a:?} vs {b:?}"),

@@ -28,6 +28,16 @@ impl<'de> Source<'de, 'de> for InPlace {
     }
 }
 
+/// Strings that never come from the input (the streaming engine's unescaped ones).
+pub(crate) struct Unborrowed;
+
+impl<'p, 'de> Source<'p, 'de> for Unborrowed {
+    #[inline]
+    fn borrow(&self, _: &'p str) -> Option<&'de str> {
+        None
+    }
+}
+
 /// The tape of a copy of `input` that starts at address `base`: a string the copy holds
 /// unescaped at the same offset as the input's raw string borrows from the input, as
 /// serde_json's `from_slice` borrows strings without escapes.
@@ -572,7 +582,7 @@ impl<'de, 'p, S: Source<'p, 'de>> MapAccess<'de> for Members<'_, '_, 'p, S> {
 /// An object key: a string, which map types may also read as a number or a bool (as
 /// serde_json: `{"1": ...}` into a `HashMap<u32, _>`), borrowed from the input where it can
 /// be.
-struct Key<'k, 'p, S> {
+pub(crate) struct Key<'k, 'p, S> {
     s: &'p str,
     source: &'k S,
     /// The key names a field of a struct read with `deserialize_struct`: its identifier is
@@ -581,6 +591,14 @@ struct Key<'k, 'p, S> {
     /// with `deserialize_map` and gets them borrowed, as from serde_json). Checking whether
     /// each key could be borrowed cost 10% on twitter.json's typed struct.
     fields: bool,
+}
+
+impl<'k, 'p, S> Key<'k, 'p, S> {
+    /// The key `s`, borrowed through `source`; `fields` when it names a struct's field.
+    #[inline]
+    pub(crate) fn new(s: &'p str, source: &'k S, fields: bool) -> Self {
+        Self { s, source, fields }
+    }
 }
 
 /// Whether `s` is a JSON number, the only form serde_json reads a numeric key in (no `+`, no

@@ -9,12 +9,24 @@
 //! It needs a mutable, padded copy of the input, and internal buffers; done naively, every
 //! call allocates all of them. This crate keeps them:
 //!
-//! - [`from_slice`] copies the input into a per-thread padded buffer (the caller's bytes are
-//!   never modified) and parses with per-thread simd-json buffers and tape, so a warm call
-//!   allocates only what `T` itself owns. `T` may borrow from the input as with serde_json:
-//!   a `&str` (or `#[serde(borrow)] Cow<str>`) gets the input's own bytes where the string has
-//!   no escapes. [`Parser`] is the same without the thread-local, with limits: nesting depth
-//!   (default 1024) and input size.
+//! - Two engines, chosen by input size ([`ParserBuilder::stream_from`], default 2 MiB):
+//!   - below it, [`from_slice`] copies the input into a per-thread padded buffer (the
+//!     caller's bytes are never modified) and parses with per-thread simd-json buffers and
+//!     tape, so a warm call allocates only what `T` itself owns. This is the fastest path for
+//!     documents that fit the caches, but its buffers hold about five times the input.
+//!   - from it on, the *streaming engine* (our own, `direct.rs`) reads the caller's bytes in
+//!     one pass, with no copy, no tape and no index: strings are scanned eight bytes at a
+//!     time and borrowed where they have no escapes, an ignored value is validated and
+//!     skipped without converting anything, floats are correctly rounded by Eisel-Lemire on
+//!     the digits already scanned. Its working memory is one scratch buffer (the longest
+//!     string with escapes), whatever the input, so a 100 MB body costs what serde_json's
+//!     costs (the tape path took 3.5x that); on large bodies it is also the faster of the
+//!     two (the tape's passes over memory stop fitting the caches).
+//!
+//!   `T` may borrow from the input as with serde_json on both: a `&str` (or
+//!   `#[serde(borrow)] Cow<str>`) gets the input's own bytes where the string has no escapes.
+//!   [`Parser`] is the same without the thread-local, with limits: nesting depth (default
+//!   1024), input size, and the size from which to stream.
 //! - [`from_mut_slice`] parses in place, with strings borrowed from the input: zero copy.
 //! - Three DOMs: [`Value`] (serde_json's own `Value`, built straight from the tape, so it
 //!   indexes, prints and orders keys as serde_json's; `preserve_order` is serde_json's
@@ -23,7 +35,7 @@
 //!   fields out of a large document.
 //! - [`NdjsonReader`] / [`NdjsonWriter`]: newline-delimited records on perfkit-buffers'
 //!   `LineReader` and `RecordWriter`, every error naming its line.
-//! - Typed parsing reads simd-json's tape with our own serde deserializer: a field the type
+//! - Typed parsing of the tape is our own serde deserializer too: a field the type
 //!   does not name is skipped in O(1) (the tape stores each container's node count), where
 //!   simd-json's deserializer walks it node by node.
 //! - [`Error`] says what and where, as serde_json says it: when the fast path rejects an
@@ -35,7 +47,9 @@
 //!   round-trip float printers, itoa and zmij, the same escapes), appended to a `Vec` with the
 //!   characters to escape found eight bytes at a time, and [`to_writer`] hands the writer
 //!   64 KiB blocks instead of one write per token.
-//! - Floats are correctly rounded (simd-json's parser); serde_json's default parser is one
+//! - Floats are correctly rounded (simd-json's parser on the tape, Eisel-Lemire in the
+//!   streaming engine, which also rounds an `f32` once, from the decimal, where serde_json
+//!   rounds to `f64` first); serde_json's default parser is one
 //!   ulp off on about 11% of canada.json's numbers (`examples/cmp_floats.rs` counts them).
 //!
 //! simd-json picks its SIMD implementation at run time (AVX2, SSE4.2, NEON, or a portable
@@ -113,9 +127,12 @@
 #![deny(unsafe_code)]
 
 mod de;
+mod direct;
 mod error;
+mod float;
 mod ndjson;
 mod parser;
+mod pow5;
 mod ser;
 mod value;
 
@@ -128,7 +145,8 @@ use serde::de::DeserializeOwned;
 pub use error::{Error, ErrorKind};
 pub use ndjson::{NdjsonReader, NdjsonWriter};
 pub use parser::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT, DEFAULT_RETAIN_INPUT, MAX_DEPTH, Parser, ParserBuilder,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT, DEFAULT_RETAIN_INPUT, DEFAULT_STREAM_FROM, MAX_DEPTH,
+    Parser, ParserBuilder,
 };
 pub use ser::{
     to_string, to_string_pretty, to_vec, to_vec_into, to_vec_pretty, to_writer, to_writer_pretty,
@@ -171,8 +189,9 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 /// does, and gets them borrowed).
 ///
 /// Memory: each thread that calls it keeps its parser's buffers, about five times the largest
-/// input it parsed, for inputs up to [`DEFAULT_RETAIN_INPUT`] (4 MiB; larger inputs are parsed
-/// and their buffers freed). Use a [`Parser`] of your own to choose.
+/// input under [`DEFAULT_STREAM_FROM`] (2 MiB) it parsed; inputs of 2 MiB and more are
+/// streamed, with no copy and no tape (working memory: the longest string with escapes). Use
+/// a [`Parser`] of your own to choose.
 ///
 /// # Errors
 /// A syntax error (byte offset, line, column), a data error (the JSON does not fit `T`; line

@@ -21,6 +21,15 @@ pub const DEFAULT_MAX_DEPTH: usize = 1024;
 pub const MAX_DEPTH: usize = 1024;
 /// The longest input accepted by default: 256 MiB.
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
+/// Typed parses and [`Value`]s of inputs this long or longer (2 MiB) are read by the
+/// streaming engine; shorter ones by simd-json's tape. See [`ParserBuilder::stream_from`].
+/// (A build with `--cfg perfkit_json_stream` streams every input by default: CI runs the whole
+/// test suite so, once per engine.)
+pub const DEFAULT_STREAM_FROM: usize = if cfg!(perfkit_json_stream) {
+    0
+} else {
+    2 << 20
+};
 /// A parser keeps its buffers after parsing inputs up to this size (4 MiB) and frees them
 /// after a larger one, so one huge request does not pin its memory for the thread's life.
 pub const DEFAULT_RETAIN_INPUT: usize = 4 << 20;
@@ -58,6 +67,7 @@ pub struct Parser {
     max_depth: usize,
     max_input: usize,
     retain_input: usize,
+    stream_from: usize,
 }
 
 /// Builds a [`Parser`] with limits other than the defaults.
@@ -67,6 +77,7 @@ pub struct ParserBuilder {
     max_depth: usize,
     max_input: usize,
     retain_input: usize,
+    stream_from: usize,
 }
 
 impl Default for ParserBuilder {
@@ -75,6 +86,7 @@ impl Default for ParserBuilder {
             max_depth: DEFAULT_MAX_DEPTH,
             max_input: DEFAULT_MAX_INPUT,
             retain_input: DEFAULT_RETAIN_INPUT,
+            stream_from: DEFAULT_STREAM_FROM,
         }
     }
 }
@@ -111,6 +123,18 @@ impl ParserBuilder {
         self
     }
 
+    /// Typed parses ([`Parser::parse`], [`from_slice`](crate::from_slice), ...) and
+    /// [`Parser::parse_value`] of inputs of at least `bytes` (default 2 MiB) are read by the
+    /// streaming engine, in one pass over the input with no copy, tape or index: its working
+    /// memory is the longest string with escapes. Shorter inputs go through simd-json's tape,
+    /// faster on documents that fit the caches but holding about five times the input (up to
+    /// fifteen for hostile ones, such as `[0,0,0,...]`). `0` streams every input (the least
+    /// memory); `usize::MAX` never. Both engines give the same values and errors.
+    pub fn stream_from(mut self, bytes: usize) -> Self {
+        self.stream_from = bytes;
+        self
+    }
+
     /// The parser.
     #[must_use]
     pub fn build(self) -> Parser {
@@ -122,6 +146,7 @@ impl ParserBuilder {
             max_depth: self.max_depth,
             max_input: self.max_input,
             retain_input: self.retain_input,
+            stream_from: self.stream_from,
         }
     }
 }
@@ -152,6 +177,9 @@ impl Parser {
     /// A syntax error with its byte offset, line and column; a data error when the JSON does
     /// not fit `T` (with the line and column where it was found); a limit error.
     pub fn parse<'a, T: Deserialize<'a>>(&mut self, input: &'a [u8]) -> Result<T, Error> {
+        if input.len() >= self.stream_from {
+            return self.stream(input);
+        }
         let result = self.with_tape(input, |tape, base| {
             let value = T::deserialize(&mut TapeDeserializer::new(
                 &tape.0,
@@ -168,6 +196,21 @@ impl Parser {
                 serde_json_verdict(e, input)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// The streaming engine's parse of `input` (see [`ParserBuilder::stream_from`]); where it
+    /// stops, serde_json gives the verdict, as for the tape.
+    fn stream<'a, T: Deserialize<'a>>(&mut self, input: &'a [u8]) -> Result<T, Error> {
+        self.check_len(input.len())?;
+        let result = crate::direct::from_slice(input, &mut self.scratch, self.max_depth);
+        if self.scratch.capacity() > self.retain_input {
+            self.scratch = Vec::new();
+        }
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) if e.kind() == ErrorKind::DepthLimit => Err(e),
+            Err(e) => serde_json_verdict(e, input),
         }
     }
 
@@ -197,6 +240,9 @@ impl Parser {
     /// # Errors
     /// As [`parse`](Self::parse), without data errors.
     pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
+        if input.len() >= self.stream_from {
+            return self.stream(input);
+        }
         self.with_tape(input, |tape, _| {
             let value = owned_from_tape(&tape.0);
             (tape, value)
@@ -314,6 +360,7 @@ impl std::fmt::Debug for Parser {
             .field("max_depth", &self.max_depth)
             .field("max_input", &self.max_input)
             .field("retain_input", &self.retain_input)
+            .field("stream_from", &self.stream_from)
             .field("buffered", &self.scratch.capacity())
             .finish_non_exhaustive()
     }

@@ -181,5 +181,34 @@ pub(super) fn groups() -> Vec<Group> {
     ]
     .into_iter()
     .flatten()
+    .chain(large_groups())
     .collect()
+}
+
+/// Generated bodies of 10 and 100 MB: they need no data folder.
+fn large_groups() -> Vec<Group> {
+    use crate::bodies::{EventsFew, Order, events, order};
+    vec![
+        typed::generated_group::<Order>(
+            "json-large-order-10mb",
+            "parse a 10 MB order (line items) into a struct that reads every field",
+            10 << 20,
+            order,
+            Order::digest,
+        ),
+        typed::generated_group::<Order>(
+            "json-large-order-100mb",
+            "parse a 100 MB order into a struct that reads every field",
+            100 << 20,
+            order,
+            Order::digest,
+        ),
+        typed::generated_group::<EventsFew>(
+            "json-large-events-100mb",
+            "parse 100 MB of log events into 4 fields per event, skipping the rest",
+            100 << 20,
+            events,
+            EventsFew::digest,
+        ),
+    ]
 }
