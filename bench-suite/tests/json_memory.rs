@@ -143,3 +143,26 @@ fn a_large_body_peaks_under_serde_jsons_plus_twice_the_input() {
         "peak {ours} bytes against serde_json's {theirs} for {len} bytes of input"
     );
 }
+
+#[test]
+fn a_truncated_large_body_is_placed_without_a_second_dom() {
+    let body = order(6 << 20);
+    let cut = &body[..body.len() / 2];
+    // The DOM built up to the cut is the one serde_json builds too; placing the error must
+    // not build another.
+    let (ours_peak, _) = measure(|| Parser::new().parse_value(cut).unwrap_err());
+    let (theirs_peak, _) =
+        measure(|| serde_json::from_slice::<serde_json::Value>(cut).unwrap_err());
+    let ours = Parser::new().parse_value(cut).unwrap_err();
+    let theirs = serde_json::from_slice::<serde_json::Value>(cut).unwrap_err();
+    assert!(ours.is_eof(), "{ours}");
+    assert_eq!(
+        (ours.line(), ours.column()),
+        (Some(theirs.line() as u64), Some(theirs.column() as u64))
+    );
+    eprintln!("truncated order as a DOM: peak {ours_peak}, serde_json {theirs_peak}");
+    assert!(
+        ours_peak <= theirs_peak + 4096,
+        "peak {ours_peak} against serde_json's {theirs_peak}"
+    );
+}

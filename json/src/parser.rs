@@ -202,16 +202,21 @@ impl Parser {
     /// The streaming engine's parse of `input` (see [`ParserBuilder::stream_from`]); where it
     /// stops, serde_json gives the verdict, as for the tape.
     fn stream<'a, T: Deserialize<'a>>(&mut self, input: &'a [u8]) -> Result<T, Error> {
+        self.stream_fast(input).or_else(|e| match e.kind() {
+            ErrorKind::DepthLimit | ErrorKind::SizeLimit => Err(e),
+            _ => serde_json_verdict(e, input),
+        })
+    }
+
+    /// The streaming engine alone: its own error where it stops (a limit error, or a
+    /// placeless syntax error for serde_json to replace).
+    fn stream_fast<'a, T: Deserialize<'a>>(&mut self, input: &'a [u8]) -> Result<T, Error> {
         self.check_len(input.len())?;
         let result = crate::direct::from_slice(input, &mut self.scratch, self.max_depth);
         if self.scratch.capacity() > self.retain_input {
             self.scratch = Vec::new();
         }
-        match result {
-            Ok(value) => Ok(value),
-            Err(e) if e.kind() == ErrorKind::DepthLimit => Err(e),
-            Err(e) => serde_json_verdict(e, input),
-        }
+        result
     }
 
     /// Reads `reader` to the end into the parser's reused read buffer and parses it into a `T`.
@@ -241,7 +246,18 @@ impl Parser {
     /// As [`parse`](Self::parse), without data errors.
     pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
         if input.len() >= self.stream_from {
-            return self.stream(input);
+            // A rejected large body is placed by serde_json's skipping read (no DOM built to
+            // say where a truncated 100 MB body ends); only where that accepts (a lone
+            // surrogate, a number beyond f64) does serde_json build its `Value` for the verdict.
+            return self.stream_fast::<Value>(input).or_else(|e| {
+                if matches!(e.kind(), ErrorKind::DepthLimit | ErrorKind::SizeLimit) {
+                    return Err(e);
+                }
+                match serde_json::from_slice::<serde::de::IgnoredAny>(input) {
+                    Err(theirs) => Err(like_serde_json(e, &theirs, input)),
+                    Ok(_) => serde_json_verdict(e, input),
+                }
+            });
         }
         self.with_tape(input, |tape, _| {
             let value = owned_from_tape(&tape.0);
