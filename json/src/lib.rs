@@ -20,7 +20,7 @@
 //!     skipped without converting anything, floats are correctly rounded by Eisel-Lemire on
 //!     the digits already scanned. Its working memory is one scratch buffer (the longest
 //!     string with escapes), whatever the input, so a 100 MB body costs what serde_json's
-//!     costs (the tape path took 3.5x that); on large bodies it is also the faster of the
+//!     costs (the tape path took about 3x that); on large bodies it is also the faster of the
 //!     two (the tape's passes over memory stop fitting the caches).
 //!
 //!   `T` may borrow from the input as with serde_json on both: a `&str` (or
@@ -62,8 +62,10 @@
 //! # When not to
 //! - Tiny documents (a few hundred bytes): the copy and set-up are a larger share, and
 //!   serde_json is about as fast.
-//! - Deeply float-heavy documents (canada.json): number parsing dominates and every parser is
-//!   close; see the table.
+//! - A DOM ([`parse_value`]) of a float-heavy document of 2 MiB or more (canada.json): it is
+//!   streamed into serde_json's `Value` by serde_json's own visitor, no faster than
+//!   serde_json's by much, and slower than the tape's builder on the same file; read such
+//!   documents typed, or with [`Parser::parse_document`].
 //! - Streaming a document larger than memory: this parses whole inputs (up to 4 GiB).
 //! - Pretty-printed output: that is serde_json's serializer (our own writes compact JSON only).
 //!
