@@ -5,11 +5,98 @@
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
-    Unexpected, VariantAccess, Visitor,
+    Unexpected, Visitor,
 };
 use simd_json::{Node, StaticNode};
 
 use crate::error::{Error, ErrorKind};
+
+/// The `Deserializer` methods that are serde's plumbing, the same in both engines (the tape's
+/// here and the streaming one in `direct.rs`): each reads as another method reads.
+macro_rules! forward_plumbing {
+    () => {
+        fn deserialize_unit_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            self.deserialize_unit(visitor)
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(
+            self,
+            _len: usize,
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _len: usize,
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            self.deserialize_seq(visitor)
+        }
+
+        #[inline]
+        fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.deserialize_str(visitor)
+        }
+
+        fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.deserialize_str(visitor)
+        }
+    };
+}
+pub(crate) use forward_plumbing;
+
+/// `VariantAccess` for an enum written as `{"Variant": content}`, on a `Variant { de }` whose
+/// `de` is either engine's deserializer (the same four readings in both).
+macro_rules! variant_access {
+    ([$($generics:tt)*] $ty:ty $(where $($bounds:tt)*)?) => {
+        impl<$($generics)*> serde::de::VariantAccess<'de> for $ty $(where $($bounds)*)? {
+            type Error = Error;
+
+            fn unit_variant(self) -> Result<(), Error> {
+                serde::de::Deserialize::deserialize(&mut *self.de)
+            }
+
+            fn newtype_variant_seed<T: serde::de::DeserializeSeed<'de>>(
+                self,
+                seed: T,
+            ) -> Result<T::Value, Error> {
+                seed.deserialize(&mut *self.de)
+            }
+
+            fn tuple_variant<V: serde::de::Visitor<'de>>(
+                self,
+                _len: usize,
+                visitor: V,
+            ) -> Result<V::Value, Error> {
+                serde::de::Deserializer::deserialize_seq(&mut *self.de, visitor)
+            }
+
+            fn struct_variant<V: serde::de::Visitor<'de>>(
+                self,
+                fields: &'static [&'static str],
+                visitor: V,
+            ) -> Result<V::Value, Error> {
+                serde::de::Deserializer::deserialize_struct(&mut *self.de, "", fields, visitor)
+            }
+        }
+    };
+}
+pub(crate) use variant_access;
 
 /// Where the strings a visitor may borrow come from: a tape's strings live in the parser's
 /// buffer (`'p`), and a deserializer for `'de` hands out `&'de str`s where it can.
@@ -308,6 +395,8 @@ impl<'p, S> TapeDeserializer<'_, 'p, S> {
 impl<'de, 'p, S: Source<'p, 'de>> Deserializer<'de> for &mut TapeDeserializer<'_, 'p, S> {
     type Error = Error;
 
+    crate::de::forward_plumbing!();
+
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.next()? {
             Node::String(s) => self.visit_string(s, visitor),
@@ -415,45 +504,12 @@ impl<'de, 'p, S: Source<'p, 'de>> Deserializer<'de> for &mut TapeDeserializer<'_
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
     #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.next()? {
             Node::Array { len, .. } => self.visit_array(len, visitor),
             other => Err(unexpected(other, &visitor)),
         }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
     }
 
     #[inline]
@@ -493,20 +549,11 @@ impl<'de, 'p, S: Source<'p, 'de>> Deserializer<'de> for &mut TapeDeserializer<'_
         }
     }
 
-    #[inline]
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
     /// The point of this deserializer: an ignored value, however large, is skipped in O(1).
     #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.skip()?;
         visitor.visit_unit()
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -783,26 +830,4 @@ impl<'de, 'p, S: Source<'p, 'de>> EnumAccess<'de> for Variant<'_, '_, 'p, S> {
     }
 }
 
-impl<'de, 'p, S: Source<'p, 'de>> VariantAccess<'de> for Variant<'_, '_, 'p, S> {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        de::Deserialize::deserialize(&mut *self.de)
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
-        seed.deserialize(&mut *self.de)
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.de.deserialize_seq(visitor)
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.de.deserialize_struct("", fields, visitor)
-    }
-}
+variant_access!(['de, 'p, S] Variant<'_, '_, 'p, S> where S: Source<'p, 'de>);

@@ -19,7 +19,7 @@
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
-    VariantAccess, Visitor,
+    Visitor,
 };
 
 use crate::de::{InPlace, Key, Unborrowed};
@@ -702,6 +702,8 @@ impl<'de> Direct<'de> {
 impl<'de> Deserializer<'de> for &mut Direct<'de> {
     type Error = Error;
 
+    crate::de::forward_plumbing!();
+
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.peek()? {
             b'"' => {
@@ -792,10 +794,6 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
     /// serde_json's: a string's raw bytes (here only strings without escapes; the rest are
     /// left to it), or an array.
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -837,22 +835,6 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
     #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if self.peek()? == b'[' {
@@ -860,23 +842,6 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
         } else {
             Err(rejected())
         }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
     }
 
     #[inline]
@@ -929,15 +894,28 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
     }
 
     #[inline]
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
-    #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.skip_value()?;
         visitor.visit_unit()
     }
+}
+
+/// Whether another element or member follows (`false` at the closing `close`, left for the
+/// caller); consumes the comma before every item but the first.
+#[inline]
+fn next_item(de: &mut Direct<'_>, first: &mut bool, close: u8) -> Result<bool, Error> {
+    let b = de.peek()?;
+    if b == close {
+        return Ok(false);
+    }
+    if *first {
+        *first = false;
+    } else if b == b',' {
+        de.pos += 1;
+    } else {
+        return Err(rejected());
+    }
+    Ok(true)
 }
 
 struct Elements<'a, 'de> {
@@ -953,11 +931,8 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        match self.de.peek()? {
-            b']' => return Ok(None),
-            b',' if !self.first => self.de.pos += 1,
-            _ if self.first => self.first = false,
-            _ => return Err(rejected()),
+        if !next_item(self.de, &mut self.first, b']')? {
+            return Ok(None);
         }
         seed.deserialize(&mut *self.de).map(Some)
     }
@@ -978,11 +953,8 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.de.peek()? {
-            b'}' => return Ok(None),
-            b',' if !self.first => self.de.pos += 1,
-            _ if self.first => self.first = false,
-            _ => return Err(rejected()),
+        if !next_item(self.de, &mut self.first, b'}')? {
+            return Ok(None);
         }
         self.de.key(seed, self.fields).map(Some)
     }
@@ -1008,26 +980,4 @@ impl<'de> EnumAccess<'de> for Variant<'_, 'de> {
     }
 }
 
-impl<'de> VariantAccess<'de> for Variant<'_, 'de> {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        de::Deserialize::deserialize(&mut *self.de)
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
-        seed.deserialize(&mut *self.de)
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.de.deserialize_seq(visitor)
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.de.deserialize_struct("", fields, visitor)
-    }
-}
+crate::de::variant_access!(['de] Variant<'_, 'de>);

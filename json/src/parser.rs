@@ -246,12 +246,15 @@ impl Parser {
     /// As [`parse`](Self::parse), without data errors.
     pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
         if input.len() >= self.stream_from {
-            // A rejected large body is placed by serde_json's skipping read (no DOM built to
-            // say where a truncated 100 MB body ends); only where that accepts (a lone
+            // A rejected body over 1 MiB is placed by serde_json's skipping read (no DOM built
+            // to say where a truncated 100 MB body ends), as the tape's; only where that accepts (a lone
             // surrogate, a number beyond f64) does serde_json build its `Value` for the verdict.
             return self.stream_fast::<Value>(input).or_else(|e| {
                 if matches!(e.kind(), ErrorKind::DepthLimit | ErrorKind::SizeLimit) {
                     return Err(e);
+                }
+                if input.len() <= VALUE_RECHECK {
+                    return serde_json_verdict(e, input);
                 }
                 match serde_json::from_slice::<serde::de::IgnoredAny>(input) {
                     Err(theirs) => Err(like_serde_json(e, &theirs, input)),
