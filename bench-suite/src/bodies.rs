@@ -170,15 +170,16 @@ pub fn events(len: usize) -> Vec<u8> {
     pad(out, len)
 }
 
-/// Folds numbers into one answer.
-fn mix(acc: u64, x: u64) -> u64 {
+/// Folds numbers into one answer (the digests of every typed JSON group).
+pub(crate) fn mix(acc: u64, x: u64) -> u64 {
     (acc ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(5)
 }
 
-fn mix_str(acc: u64, s: &str) -> u64 {
+/// Folds a string's length and first byte into `acc`.
+pub(crate) fn mix_str(acc: u64, s: &str) -> u64 {
     mix(
         acc,
-        s.len() as u64 ^ u64::from(s.bytes().last().unwrap_or(0)),
+        s.len() as u64 ^ u64::from(s.bytes().next().unwrap_or(0)),
     )
 }
 

@@ -151,13 +151,14 @@ fn scan_plain(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Where the four hex digits at `i` end, if they are four hex digits.
+/// The value of the four hex digits at `i`.
 #[inline]
-fn skip_hex4(s: &[u8], i: usize) -> Result<usize, Error> {
-    match s.get(i..i + 4) {
-        Some(digits) if digits.iter().all(u8::is_ascii_hexdigit) => Ok(i + 4),
-        _ => Err(rejected()),
-    }
+fn hex4(s: &[u8], i: usize) -> Result<u32, Error> {
+    let digits = s.get(i..i + 4).ok_or_else(rejected)?;
+    digits.iter().try_fold(0, |n, &d| {
+        let v = char::from(d).to_digit(16).ok_or_else(rejected)?;
+        Ok(n * 16 + v)
+    })
 }
 
 /// Where the string whose body starts at `i` ends (past its closing quote), as serde_json
@@ -171,7 +172,7 @@ fn skip_string(s: &[u8], mut i: usize) -> Result<usize, Error> {
             Some(b'\\') => {
                 i = match s.get(i + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i + 2,
-                    Some(b'u') => skip_hex4(s, i + 2)?,
+                    Some(b'u') => hex4(s, i + 2).map(|_| i + 6)?,
                     _ => return Err(rejected()),
                 };
             }
@@ -371,13 +372,13 @@ impl<'de> Direct<'de> {
             Some(b'r') => b'\r',
             Some(b't') => b'\t',
             Some(b'u') => {
-                let first = self.hex4(i + 1)?;
+                let first = hex4(self.input, i + 1)?;
                 let (c, next) = match first {
                     0xd800..=0xdbff => {
                         if self.input.get(i + 5..i + 7) != Some(b"\\u") {
                             return Err(rejected());
                         }
-                        let second = self.hex4(i + 7)?;
+                        let second = hex4(self.input, i + 7)?;
                         if !(0xdc00..=0xdfff).contains(&second) {
                             return Err(rejected());
                         }
@@ -397,15 +398,6 @@ impl<'de> Direct<'de> {
         };
         self.scratch.push(byte);
         Ok(i + 1)
-    }
-
-    /// The four hex digits at `i`.
-    fn hex4(&self, i: usize) -> Result<u32, Error> {
-        let digits = self.input.get(i..i + 4).ok_or_else(rejected)?;
-        digits.iter().try_fold(0, |n, &d| {
-            let v = (d as char).to_digit(16).ok_or_else(rejected)?;
-            Ok(n * 16 + v)
-        })
     }
 
     /// The digits from `i` on, accumulated into `mantissa` (exact for the first 19 digits of

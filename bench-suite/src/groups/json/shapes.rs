@@ -7,17 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Folds numbers into one answer.
-fn mix(acc: u64, x: u64) -> u64 {
-    (acc ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(5)
-}
-
-fn mix_str(acc: u64, s: &str) -> u64 {
-    mix(
-        acc,
-        s.len() as u64 ^ u64::from(s.bytes().next().unwrap_or(0)),
-    )
-}
+use crate::bodies::{mix, mix_str};
 
 // ---- twitter.json ----
 
