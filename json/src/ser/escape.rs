@@ -1,9 +1,17 @@
-//! Writing a JSON string: quotes, and the escapes serde_json writes, found a word at a time.
+//! Writing a JSON string: quotes, and the escapes serde_json writes, found sixteen bytes at a
+//! time.
 //!
-//! A byte needs an escape when it is a control character (below 0x20), `"` or `\`. Eight bytes
-//! are tested at once, in safe code, with the classic "has a zero byte" trick applied to the
-//! word, the word xor `"`, and the word xor `\` (SWAR: SIMD within a register). Runs with
-//! nothing to escape, nearly all of a real document's text, are copied whole.
+//! A byte needs an escape when it is a control character (below 0x20), `"` or `\`. On
+//! x86-64 sixteen bytes are tested at once with SSE2 (in every x86-64 CPU: no detection);
+//! elsewhere, and for short strings, eight at once, in safe code, with the classic "has a
+//! zero byte" trick applied to the word, the word xor `"`, and the word xor `\` (SWAR: SIMD
+//! within a register). Runs with nothing to escape, nearly all of a real document's text,
+//! are copied whole. A string of fewer than sixteen bytes (most keys) is tested with two
+//! overlapping words and stored with fixed-size stores, no `memcpy` call.
+//!
+//! Measured with callgrind, instructions per serialization against the word-at-a-time scan
+//! and a `Vec` copy per run: twitter.json's typed struct 4.00M to 2.70M (sonic-rs: 3.27M),
+//! its `serde_json::Value` 4.22M to 3.25M, citm_catalog.json's 7.28M to 5.91M.
 
 /// A byte repeated in each of a word's eight lanes.
 const fn lanes(byte: u8) -> u64 {
@@ -49,9 +57,71 @@ fn lane(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize
 }
 
-/// The index of the first byte at or after `from` that needs an escape.
+/// The index of the first byte at or after `from` that needs an escape: sixteen bytes at a
+/// time with SSE2 (part of every x86-64 CPU, so no detection), the last sixteen as one
+/// overlapping load; strings shorter than that, and other targets, by words ([`find_escape_swar`]).
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    let len = bytes.len();
+    if len < 16 {
+        return find_escape_swar(bytes, from);
+    }
+    let mut at = from;
+    while at + 16 <= len {
+        let mask = sse2::escape_mask(bytes[at..at + 16].try_into().expect("16 bytes"));
+        if mask != 0 {
+            return Some(at + mask.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    if at >= len {
+        return None;
+    }
+    // The last sixteen bytes; the lanes below `at` were scanned already (each lane's test is
+    // exact, so they are shifted out, whatever they hold).
+    let base = len - 16;
+    let mask = sse2::escape_mask(bytes[base..].try_into().expect("16 bytes")) >> (at - base);
+    (mask != 0).then(|| at + mask.trailing_zeros() as usize)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    find_escape_swar(bytes, from)
+}
+
+/// The escape test on sixteen bytes at once.
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// Bit `i` set where `chunk[i]` needs an escape: `"`, `\`, or below 0x20 (exactly the
+    /// bytes of which `max(b, 0x1f) == 0x1f`).
+    #[inline(always)]
+    pub(super) fn escape_mask(chunk: &[u8; 16]) -> u32 {
+        // SAFETY: `chunk` is sixteen readable bytes and `_mm_loadu_si128` has no alignment
+        // requirement; the other calls only compute on registers. Every one needs SSE2, which
+        // is in the x86-64 baseline (always enabled for this target), so the instructions
+        // always exist.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            let low = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
+}
+
+/// [`find_escape`] by words: the portable scan, and on x86-64 the one for short strings.
+#[inline]
+fn find_escape_swar(bytes: &[u8], from: usize) -> Option<usize> {
     let len = bytes.len();
     let mut at = from;
     while at + 8 <= len {
@@ -90,10 +160,97 @@ fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
 /// lowercase hex; everything else, non-ASCII included, as it is).
 #[inline]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
+    write_quoted(out, s, b"");
+}
+
+/// [`write_str`] followed by `:`: an object's key.
+#[inline]
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
+    write_quoted(out, key, b":");
+}
+
+/// `s` quoted and escaped, then `after` (at most one byte).
+#[inline(always)]
+fn write_quoted(out: &mut Vec<u8>, s: &str, after: &[u8]) {
+    let bytes = s.as_bytes();
+    if bytes.len() < 16 && !short_needs_escape(bytes) {
+        write_short(out, bytes, after);
+        return;
+    }
+    out.reserve(bytes.len() + 3);
     out.push(b'"');
     write_str_contents(out, s);
     out.push(b'"');
+    out.extend_from_slice(after);
+}
+
+/// Whether any of fewer than sixteen bytes needs an escape: two overlapping words (or
+/// halves, or the bytes over spaces). Without a true lane the word test flags none, so the
+/// answer is exact.
+#[inline(always)]
+fn short_needs_escape(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    debug_assert!(n < 16);
+    let words = if n >= 8 {
+        [word_at(bytes, 0), word_at(bytes, n - 8)]
+    } else if n >= 4 {
+        [half_at(bytes, 0), half_at(bytes, n - 4)].map(|half| half | lanes(b' ') << 32)
+    } else {
+        let mut word = lanes(b' ');
+        for (i, &byte) in bytes.iter().enumerate() {
+            word = word & !(0xff << (8 * i)) | u64::from(byte) << (8 * i);
+        }
+        [word; 2]
+    };
+    needs_escape(words[0]) | needs_escape(words[1]) != 0
+}
+
+/// `"bytes"` then `after`, for fewer than sixteen bytes that need no escape: most keys and
+/// many values. Written as fixed-size stores into the spare capacity (two that overlap for
+/// the string, which write the bytes they share twice, alike), where a `Vec` copy of each
+/// string's exact length is a `memcpy` call.
+#[inline(always)]
+fn write_short(out: &mut Vec<u8>, bytes: &[u8], after: &[u8]) {
+    let n = bytes.len();
+    assert!(n < 16 && after.len() <= 1);
+    out.reserve(18);
+    let base = out.len();
+    let dst = out.as_mut_ptr();
+    // Stores `piece` at `out[base + at..]`.
+    let store = |at: usize, piece: &[u8]| {
+        // SAFETY: `at + piece.len()` is at most 18 (below: `at` <= 16 for the closing quote
+        // and `after`, and a piece of the string ends at `1 + n` <= 16), and 18 bytes from
+        // `base` were reserved; `copy_nonoverlapping` needs no alignment, and the source is
+        // the caller's `&[u8]`, which cannot overlap the `Vec`'s spare capacity.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::ptr::copy_nonoverlapping(piece.as_ptr(), dst.add(base + at), piece.len());
+        }
+    };
+    store(0, b"\"");
+    if n >= 8 {
+        store(1, &bytes[..8]);
+        store(1 + n - 8, &bytes[n - 8..]);
+    } else if n >= 4 {
+        store(1, &bytes[..4]);
+        store(1 + n - 4, &bytes[n - 4..]);
+    } else if n >= 2 {
+        store(1, &bytes[..2]);
+        store(1 + n - 2, &bytes[n - 2..]);
+    } else if n == 1 {
+        store(1, bytes);
+    }
+    store(1 + n, b"\"");
+    if let [byte] = after {
+        store(2 + n, &[*byte]);
+    }
+    // SAFETY: bytes `base..base + n + 2 + after.len()` were all written just above (the
+    // quote, the string's two stores meeting or overlapping, the quote and `after`), within
+    // the capacity reserved.
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(base + n + 2 + after.len());
+    }
 }
 
 /// Appends `s` escaped, without quotes.
@@ -160,6 +317,85 @@ mod tests {
                     assert_eq!(ours(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_sixteen_byte_scan_finds_what_the_word_scan_finds() {
+        // Every length to 40, bytes next to the thresholds (never escaped) with one that needs
+        // an escape (or none) at every position, from every starting point.
+        const NEAR: [u8; 8] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff];
+        for len in 0..40 {
+            for special in [None, Some(b'"'), Some(b'\\'), Some(0x00), Some(0x1f)] {
+                for pos in 0..len.max(1) {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| NEAR[i % NEAR.len()]).collect();
+                    if let (Some(b), true) = (special, pos < len) {
+                        bytes[pos] = b;
+                    }
+                    for from in 0..=len {
+                        assert_eq!(
+                            find_escape(&bytes, from),
+                            find_escape_swar(&bytes, from),
+                            "{bytes:?} from {from}"
+                        );
+                    }
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            let bytes = [b; 17];
+            assert_eq!(
+                find_escape(&bytes, 0),
+                find_escape_swar(&bytes, 0),
+                "{b:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_short_test_agrees_with_the_scan() {
+        const NEAR: [u8; 8] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff];
+        for len in 0..16 {
+            for special in [None, Some(b'"'), Some(b'\\'), Some(0x00), Some(0x1f)] {
+                for pos in 0..len.max(1) {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| NEAR[(i + pos) % 8]).collect();
+                    if let (Some(b), true) = (special, pos < len) {
+                        bytes[pos] = b;
+                    }
+                    assert_eq!(
+                        short_needs_escape(&bytes),
+                        find_escape_swar(&bytes, 0).is_some(),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_and_short_strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghijklmno",
+            "日本",
+            "é\"",
+            "x\n",
+        ] {
+            let mut out = b"[".to_vec();
+            write_key(&mut out, s);
+            write_str(&mut out, s);
+            let expected = format!(
+                "[{}:{}",
+                serde_json::to_string(s).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
         }
     }
 

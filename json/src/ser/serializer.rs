@@ -11,7 +11,7 @@ use std::io::Write;
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::escape::{write_str, write_str_contents};
+use super::escape::{write_key, write_str, write_str_contents};
 use crate::error::{Error, ErrorKind};
 
 /// Bytes the serializer gathers before handing them to an `io::Write`.
@@ -315,7 +315,6 @@ impl<'a, 'o> ser::Serializer for &'a mut Serializer<'o> {
                 out: self.out,
                 raw: false,
             })?;
-            self.out.push(b':');
             value.serialize(&mut *self)?;
             self.boundary()?;
         }
@@ -387,7 +386,6 @@ impl<'a, 'o> Compound<'a, 'o> {
             out: self.ser.out,
             raw: false,
         })?;
-        self.ser.out.push(b':');
         Ok(())
     }
 
@@ -411,8 +409,7 @@ impl<'a, 'o> Compound<'a, 'o> {
         if !std::mem::replace(&mut self.first, false) {
             self.ser.out.push(b',');
         }
-        write_str(self.ser.out, key);
-        self.ser.out.push(b':');
+        write_key(self.ser.out, key);
         self.value(value)
     }
 
@@ -525,8 +522,8 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
 }
 
-/// A map key, as serde_json writes one: strings, and numbers and `bool`s quoted; any other
-/// key is an error. With `raw`, the one string serde_json's `RawValue`/`Number` hands over,
+/// A map key and its `:`, as serde_json writes one: strings, and numbers and `bool`s quoted;
+/// any other key is an error. With `raw` (and no `:`), the one string serde_json's `RawValue`/`Number` hands over,
 /// written as it is.
 struct KeySerializer<'v> {
     out: &'v mut Vec<u8>,
@@ -538,7 +535,8 @@ impl KeySerializer<'_> {
     fn quoted(self, text: &[u8]) -> Result<(), Error> {
         self.out.push(b'"');
         self.out.extend_from_slice(text);
-        self.out.push(b'"');
+        self.out
+            .extend_from_slice(if self.raw { b"\"" } else { b"\":" });
         Ok(())
     }
 
@@ -563,7 +561,7 @@ impl ser::Serializer for KeySerializer<'_> {
         if self.raw {
             self.out.extend_from_slice(v.as_bytes());
         } else {
-            write_str(self.out, v);
+            write_key(self.out, v);
         }
         Ok(())
     }
