@@ -89,18 +89,6 @@ struct Scanned {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The high bit of each byte of `w` that is `"`, `\` or below 0x20; the lowest one set marks
-/// the first such byte exactly (borrows only travel upwards from a flagged byte).
-#[inline(always)]
-fn specials(w: u64) -> u64 {
-    let quote = w ^ (ONES * u64::from(b'"'));
-    let backslash = w ^ (ONES * u64::from(b'\\'));
-    let zero_quote = quote.wrapping_sub(ONES) & !quote;
-    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    (zero_quote | zero_backslash | control) & HIGH
-}
-
 /// Powers of ten below 10^8, by exponent.
 const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
@@ -134,24 +122,11 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The index of the first `"`, `\` or control byte at or after `i`, or `s.len()`.
+/// The first index at or after `i` of a byte that ends a plain run of string text (`"`,
+/// `\\`, a control character), or the end: [`crate::scan`], sixteen bytes at a time.
 #[inline(always)]
-fn scan_plain(s: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = s.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let m = specials(w);
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&b) = s.get(i) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return i;
-        }
-        i += 1;
-    }
-    i
+fn scan_plain(s: &[u8], i: usize) -> usize {
+    crate::scan::find_escape(s, i).unwrap_or(s.len())
 }
 
 /// The value of the four hex digits at `i`.

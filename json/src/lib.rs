@@ -125,9 +125,10 @@
 //! ```
 //!
 //! [simd-json]: https://docs.rs/simd-json
-// `unsafe` in two places, each block measured and justified where it stands: `de.rs`
-// (`Copied::borrow`: one UTF-8 check per input, not per string) and `ser/escape.rs` (the
-// SSE2 escape scan's load, and short strings stored whole into reserved space).
+// `unsafe` in three places, each block measured and justified where it stands: `de.rs`
+// (`Copied::borrow`: one UTF-8 check per input, not per string), `scan.rs` (the vector
+// loads of the string scan) and `ser/escape.rs` (short strings stored whole into reserved
+// space).
 #![deny(unsafe_code)]
 
 mod de;
@@ -137,6 +138,7 @@ mod float;
 mod ndjson;
 mod parser;
 mod pow5;
+mod scan;
 mod ser;
 mod value;
 

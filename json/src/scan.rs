@@ -1,0 +1,265 @@
+//! Finding the bytes that end a plain run of JSON string text: `"`, `\\` and control
+//! characters (below 0x20). The serializer escapes exactly these, and the streaming parser
+//! stops at them, so both use this one scan.
+//!
+//! On x86-64 sixteen bytes are tested at once with SSE2 (in every x86-64 CPU: no
+//! detection), thirty-two with AVX2 where the build enables it (`-C target-cpu=native`);
+//! elsewhere, and for short strings, eight at once, in safe code, with the classic "has a
+//! zero byte" trick applied to the word, the word xor `"`, and the word xor `\\` (SWAR:
+//! SIMD within a register). The only `unsafe` is the vector loads, each from a fixed-size
+//! array reference.
+
+/// A byte repeated in each of a word's eight lanes.
+pub(crate) const fn lanes(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+const ONES: u64 = lanes(0x01);
+const HIGH: u64 = lanes(0x80);
+const CONTROL: u64 = lanes(0x20);
+const QUOTE: u64 = lanes(b'"');
+const BACKSLASH: u64 = lanes(b'\\');
+
+/// A mask with the high bit set in the lanes of `word` that need an escape. The lowest set
+/// lane is always exact (a lane above a true one may be flagged falsely, by the borrow of the
+/// subtraction: only the first one found is used). Bytes of 0x80 and above (UTF-8) never are.
+#[inline(always)]
+pub(crate) fn needs_escape(word: u64) -> u64 {
+    let quote = word ^ QUOTE;
+    let backslash = word ^ BACKSLASH;
+    (word.wrapping_sub(CONTROL) & !word
+        | quote.wrapping_sub(ONES) & !quote
+        | backslash.wrapping_sub(ONES) & !backslash)
+        & HIGH
+}
+
+/// Eight bytes of `bytes` from `at`, as a little-endian word.
+#[inline(always)]
+pub(crate) fn word_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// Four bytes of `bytes` from `at`.
+#[inline(always)]
+pub(crate) fn half_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes(
+        bytes[at..at + 4].try_into().expect("four bytes"),
+    ))
+}
+
+/// The first flagged lane of a nonzero mask.
+#[inline(always)]
+fn lane(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The index of the first byte at or after `from` that needs an escape: sixteen bytes at a
+/// time with SSE2 (part of every x86-64 CPU, so no detection), the last sixteen as one
+/// overlapping load; strings shorter than that, and other targets, by words ([`find_escape_swar`]).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    let len = bytes.len();
+    if len < 16 {
+        return find_escape_swar(bytes, from);
+    }
+    let mut at = from;
+    // Built with AVX2 (`-C target-cpu=native` on most machines), thirty-two at a time first.
+    #[cfg(target_feature = "avx2")]
+    while at + 32 <= len {
+        let mask = avx2::escape_mask(bytes[at..at + 32].try_into().expect("32 bytes"));
+        if mask != 0 {
+            return Some(at + mask.trailing_zeros() as usize);
+        }
+        at += 32;
+    }
+    while at + 16 <= len {
+        let mask = sse2::escape_mask(bytes[at..at + 16].try_into().expect("16 bytes"));
+        if mask != 0 {
+            return Some(at + mask.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    if at >= len {
+        return None;
+    }
+    // The last sixteen bytes; the lanes below `at` were scanned already (each lane's test is
+    // exact, so they are shifted out, whatever they hold).
+    let base = len - 16;
+    let mask = sse2::escape_mask(bytes[base..].try_into().expect("16 bytes")) >> (at - base);
+    (mask != 0).then(|| at + mask.trailing_zeros() as usize)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    find_escape_swar(bytes, from)
+}
+
+/// The escape test on sixteen bytes at once.
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// Bit `i` set where `chunk[i]` needs an escape: `"`, `\`, or below 0x20 (exactly the
+    /// bytes of which `max(b, 0x1f) == 0x1f`).
+    #[inline(always)]
+    pub(super) fn escape_mask(chunk: &[u8; 16]) -> u32 {
+        // SAFETY: `chunk` is sixteen readable bytes and `_mm_loadu_si128` has no alignment
+        // requirement; the other calls only compute on registers. Every one needs SSE2, which
+        // is in the x86-64 baseline (always enabled for this target), so the instructions
+        // always exist.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            let low = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
+}
+
+/// The escape test on thirty-two bytes at once, where the build enables AVX2.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+mod avx2 {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+
+    /// Bit `i` set where `chunk[i]` needs an escape, as [`super::sse2::escape_mask`].
+    #[inline(always)]
+    pub(super) fn escape_mask(chunk: &[u8; 32]) -> u32 {
+        // SAFETY: `chunk` is thirty-two readable bytes and `_mm256_loadu_si256` has no
+        // alignment requirement; the other calls only compute on registers. All need AVX2,
+        // which this module is compiled only with (`cfg(target_feature = "avx2")`).
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = _mm256_loadu_si256(chunk.as_ptr().cast());
+            let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
+            let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
+            let low = _mm256_set1_epi8(0x1f);
+            let control = _mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low);
+            _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)) as u32
+        }
+    }
+}
+
+/// [`find_escape`] by words: the portable scan, and on x86-64 the one for short strings.
+#[inline]
+fn find_escape_swar(bytes: &[u8], from: usize) -> Option<usize> {
+    let len = bytes.len();
+    let mut at = from;
+    while at + 8 <= len {
+        let mask = needs_escape(word_at(bytes, at));
+        if mask != 0 {
+            return Some(at + lane(mask));
+        }
+        at += 8;
+    }
+    if at >= len {
+        return None;
+    }
+    // Fewer than eight bytes are left. A last word that overlaps bytes already found clean
+    // covers them at once; so do two overlapping halves of a short string.
+    if len >= from + 8 {
+        let mask = needs_escape(word_at(bytes, len - 8));
+        return (mask != 0).then(|| len - 8 + lane(mask));
+    }
+    if len >= at + 4 {
+        let mask = needs_escape(half_at(bytes, at) | half_at(bytes, len - 4) << 32);
+        return match mask {
+            0 => None,
+            // The lowest lanes are `at..at + 4`; above them, `len - 4..len`.
+            m if m & 0xffff_ffff != 0 => Some(at + lane(m)),
+            m => Some(len - 4 + lane(m) - 4),
+        };
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| at + i)
+}
+
+/// Whether any of fewer than sixteen bytes needs an escape: two overlapping words (or
+/// halves, or the bytes over spaces). Without a true lane the word test flags none, so the
+/// answer is exact.
+#[inline(always)]
+pub(crate) fn short_needs_escape(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    debug_assert!(n < 16);
+    let words = if n >= 8 {
+        [word_at(bytes, 0), word_at(bytes, n - 8)]
+    } else if n >= 4 {
+        [half_at(bytes, 0), half_at(bytes, n - 4)].map(|half| half | lanes(b' ') << 32)
+    } else {
+        let mut word = lanes(b' ');
+        for (i, &byte) in bytes.iter().enumerate() {
+            word = word & !(0xff << (8 * i)) | u64::from(byte) << (8 * i);
+        }
+        [word; 2]
+    };
+    needs_escape(words[0]) | needs_escape(words[1]) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sixteen_byte_scan_finds_what_the_word_scan_finds() {
+        // Every length to 40, bytes next to the thresholds (never escaped) with one that needs
+        // an escape (or none) at every position, from every starting point.
+        const NEAR: [u8; 8] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff];
+        for len in 0..40 {
+            for special in [None, Some(b'"'), Some(b'\\'), Some(0x00), Some(0x1f)] {
+                for pos in 0..len.max(1) {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| NEAR[i % NEAR.len()]).collect();
+                    if let (Some(b), true) = (special, pos < len) {
+                        bytes[pos] = b;
+                    }
+                    for from in 0..=len {
+                        assert_eq!(
+                            find_escape(&bytes, from),
+                            find_escape_swar(&bytes, from),
+                            "{bytes:?} from {from}"
+                        );
+                    }
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            let bytes = [b; 17];
+            assert_eq!(
+                find_escape(&bytes, 0),
+                find_escape_swar(&bytes, 0),
+                "{b:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_short_test_agrees_with_the_scan() {
+        const NEAR: [u8; 8] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff];
+        for len in 0..16 {
+            for special in [None, Some(b'"'), Some(b'\\'), Some(0x00), Some(0x1f)] {
+                for pos in 0..len.max(1) {
+                    let mut bytes: Vec<u8> = (0..len).map(|i| NEAR[(i + pos) % 8]).collect();
+                    if let (Some(b), true) = (special, pos < len) {
+                        bytes[pos] = b;
+                    }
+                    assert_eq!(
+                        short_needs_escape(&bytes),
+                        find_escape_swar(&bytes, 0).is_some(),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+}
