@@ -36,7 +36,9 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
     // quotes, which are always character boundaries), not once per string: 290,000 calls
     // per 10 MB order. Where it fails, serde_json gives the verdict, as for any rejection:
     // it may still accept, invalid UTF-8 being allowed in the strings it ignores.
-    let text = std::str::from_utf8(input).map_err(|_| rejected())?;
+    // simdutf8 (SIMD, detected at run time) checks twitter.json's mixed text in a sixth of
+    // the instructions of `str::from_utf8`, which was 17% of its streamed parse.
+    let text = simdutf8::basic::from_utf8(input).map_err(|_| rejected())?;
     let mut de = Direct {
         input,
         text,
