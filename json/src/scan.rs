@@ -96,59 +96,62 @@ pub(crate) fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
     find_escape_swar(bytes, from)
 }
 
-/// The escape test on sixteen bytes at once.
+/// A module `$name` with `escape_mask(chunk: &[u8; $width]) -> u32`: bit `i` set where
+/// `chunk[i]` needs an escape (`"`, `\\`, or below 0x20: exactly the bytes of which
+/// `max(b, 0x1f) == 0x1f`), from one vector load and three compares.
+macro_rules! escape_mask {
+    ($name:ident, $width:literal, $vector:ident, $load:ident, $set1:ident,
+     $cmpeq:ident, $max:ident, $or:ident, $movemask:ident) => {
+        mod $name {
+            use std::arch::x86_64::{$cmpeq, $load, $max, $movemask, $or, $set1, $vector};
+
+            #[inline(always)]
+            pub(super) fn escape_mask(chunk: &[u8; $width]) -> u32 {
+                // SAFETY: `chunk` is `$width` readable bytes and the load has no alignment
+                // requirement; the other calls only compute on registers. Each needs the CPU
+                // feature (SSE2, AVX2) that the `cfg` on the macro's call requires the whole
+                // build to enable (SSE2 is in the x86-64 baseline).
+                #[allow(unsafe_code)]
+                unsafe {
+                    let v = $load(chunk.as_ptr().cast::<$vector>());
+                    let quote = $cmpeq(v, $set1(b'"' as i8));
+                    let backslash = $cmpeq(v, $set1(b'\\' as i8));
+                    let low = $set1(0x1f);
+                    let control = $cmpeq($max(v, low), low);
+                    $movemask($or($or(quote, backslash), control)) as u32
+                }
+            }
+        }
+    };
+}
+
+// Sixteen bytes at once: SSE2, on every x86-64 CPU.
 #[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
+escape_mask!(
+    sse2,
+    16,
+    __m128i,
+    _mm_loadu_si128,
+    _mm_set1_epi8,
+    _mm_cmpeq_epi8,
+    _mm_max_epu8,
+    _mm_or_si128,
+    _mm_movemask_epi8
+);
 
-    /// Bit `i` set where `chunk[i]` needs an escape: `"`, `\`, or below 0x20 (exactly the
-    /// bytes of which `max(b, 0x1f) == 0x1f`).
-    #[inline(always)]
-    pub(super) fn escape_mask(chunk: &[u8; 16]) -> u32 {
-        // SAFETY: `chunk` is sixteen readable bytes and `_mm_loadu_si128` has no alignment
-        // requirement; the other calls only compute on registers. Every one needs SSE2, which
-        // is in the x86-64 baseline (always enabled for this target), so the instructions
-        // always exist.
-        #[allow(unsafe_code)]
-        unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            let low = _mm_set1_epi8(0x1f);
-            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
-        }
-    }
-}
-
-/// The escape test on thirty-two bytes at once, where the build enables AVX2.
+// Thirty-two at once where the build enables AVX2 (`-C target-cpu=native` on most machines).
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
-mod avx2 {
-    use std::arch::x86_64::{
-        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set1_epi8,
-    };
-
-    /// Bit `i` set where `chunk[i]` needs an escape, as [`super::sse2::escape_mask`].
-    #[inline(always)]
-    pub(super) fn escape_mask(chunk: &[u8; 32]) -> u32 {
-        // SAFETY: `chunk` is thirty-two readable bytes and `_mm256_loadu_si256` has no
-        // alignment requirement; the other calls only compute on registers. All need AVX2,
-        // which this module is compiled only with (`cfg(target_feature = "avx2")`).
-        #[allow(unsafe_code)]
-        unsafe {
-            let v = _mm256_loadu_si256(chunk.as_ptr().cast());
-            let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
-            let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
-            let low = _mm256_set1_epi8(0x1f);
-            let control = _mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low);
-            _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)) as u32
-        }
-    }
-}
+escape_mask!(
+    avx2,
+    32,
+    __m256i,
+    _mm256_loadu_si256,
+    _mm256_set1_epi8,
+    _mm256_cmpeq_epi8,
+    _mm256_max_epu8,
+    _mm256_or_si256,
+    _mm256_movemask_epi8
+);
 
 /// [`find_escape`] by words: the portable scan, and on x86-64 the one for short strings.
 #[inline]
