@@ -40,7 +40,6 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
     // the instructions of `str::from_utf8`, which was 17% of its streamed parse.
     let text = simdutf8::basic::from_utf8(input).map_err(|_| rejected())?;
     let mut de = Direct {
-        input,
         text,
         pos: 0,
         depth: max_depth,
@@ -61,8 +60,7 @@ fn rejected() -> Error {
 }
 
 struct Direct<'de> {
-    input: &'de [u8],
-    /// `input`, checked to be UTF-8.
+    /// The input, checked to be UTF-8; read as bytes through [`Direct::input`].
     text: &'de str,
     pos: usize,
     /// Levels of nesting still allowed.
@@ -242,11 +240,17 @@ fn skip_number(s: &[u8], mut i: usize) -> Result<usize, Error> {
 }
 
 impl<'de> Direct<'de> {
+    /// The input's bytes.
+    #[inline(always)]
+    fn input(&self) -> &'de [u8] {
+        self.text.as_bytes()
+    }
+
     /// The next byte that is not whitespace, not consumed; an error at the end of the input.
     #[inline(always)]
     fn peek(&mut self) -> Result<u8, Error> {
         loop {
-            match self.input.get(self.pos) {
+            match self.input().get(self.pos) {
                 Some(&b) if b > b' ' => return Ok(b),
                 Some(b' ' | b'\n' | b'\r' | b'\t') => self.pos += 1,
                 Some(&b) => return Ok(b),
@@ -283,7 +287,7 @@ impl<'de> Direct<'de> {
         Error::at(
             ErrorKind::DepthLimit,
             "objects and arrays nest deeper than the limit",
-            self.input,
+            self.input(),
             self.pos,
         )
     }
@@ -300,7 +304,7 @@ impl<'de> Direct<'de> {
     #[inline]
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
         let end = self.pos + word.len();
-        if self.input.get(self.pos..end) == Some(word) {
+        if self.input().get(self.pos..end) == Some(word) {
             self.pos = end;
             Ok(())
         } else {
@@ -310,7 +314,7 @@ impl<'de> Direct<'de> {
 
     #[inline(always)]
     fn scan_plain(&self, i: usize) -> usize {
-        scan_plain(self.input, i)
+        scan_plain(self.input(), i)
     }
 
     /// Reads the string whose opening quote was just consumed.
@@ -318,7 +322,7 @@ impl<'de> Direct<'de> {
     fn string(&mut self) -> Result<Str<'de, '_>, Error> {
         let start = self.pos;
         let end = self.scan_plain(start);
-        if self.input.get(end) == Some(&b'"') {
+        if self.input().get(end) == Some(&b'"') {
             self.pos = end + 1;
             let s = self.text.get(start..end).ok_or_else(rejected)?;
             return Ok(Str::Borrowed(s));
@@ -331,8 +335,8 @@ impl<'de> Direct<'de> {
     fn escaped(&mut self, mut start: usize, mut i: usize) -> Result<Str<'de, '_>, Error> {
         self.scratch.clear();
         loop {
-            self.scratch.extend_from_slice(&self.input[start..i]);
-            match self.input.get(i) {
+            self.scratch.extend_from_slice(&self.input()[start..i]);
+            match self.input().get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => {
                     i = self.unescape(i + 1)?;
@@ -350,7 +354,7 @@ impl<'de> Direct<'de> {
     /// Appends the escape after the backslash at `i - 1` to the scratch; returns where the
     /// string goes on. Lone surrogates are rejected (serde_json's error).
     fn unescape(&mut self, i: usize) -> Result<usize, Error> {
-        let byte = match self.input.get(i) {
+        let byte = match self.input().get(i) {
             Some(b'"') => b'"',
             Some(b'\\') => b'\\',
             Some(b'/') => b'/',
@@ -360,13 +364,13 @@ impl<'de> Direct<'de> {
             Some(b'r') => b'\r',
             Some(b't') => b'\t',
             Some(b'u') => {
-                let first = hex4(self.input, i + 1)?;
+                let first = hex4(self.input(), i + 1)?;
                 let (c, next) = match first {
                     0xd800..=0xdbff => {
-                        if self.input.get(i + 5..i + 7) != Some(b"\\u") {
+                        if self.input().get(i + 5..i + 7) != Some(b"\\u") {
                             return Err(rejected());
                         }
-                        let second = hex4(self.input, i + 7)?;
+                        let second = hex4(self.input(), i + 7)?;
                         if !(0xdc00..=0xdfff).contains(&second) {
                             return Err(rejected());
                         }
@@ -393,7 +397,7 @@ impl<'de> Direct<'de> {
     #[inline(always)]
     fn digits(&self, mut i: usize, mantissa: &mut u64) -> (usize, usize) {
         let start = i;
-        while let Some(chunk) = self.input.get(i..i + 8) {
+        while let Some(chunk) = self.input().get(i..i + 8) {
             let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
             if digit_run(w) < 8 {
                 break;
@@ -406,7 +410,7 @@ impl<'de> Direct<'de> {
         // Fewer than eight digits left: with eight bytes to read, they are converted at once,
         // shifted to the top of a word whose bytes below are '0's (a loop per digit was the
         // costliest line of parsing canada.json).
-        if let Some(chunk) = self.input.get(i..i + 8) {
+        if let Some(chunk) = self.input().get(i..i + 8) {
             let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
             let n = digit_run(w) as usize;
             if n > 0 {
@@ -418,7 +422,7 @@ impl<'de> Direct<'de> {
             i += n;
             return (i, i - start);
         }
-        while let Some(&b) = self.input.get(i) {
+        while let Some(&b) = self.input().get(i) {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
                 break;
@@ -434,12 +438,12 @@ impl<'de> Direct<'de> {
     fn scan_number(&mut self) -> Result<Scanned, Error> {
         let start = self.pos;
         let mut i = start;
-        let negative = self.input.get(i) == Some(&b'-');
+        let negative = self.input().get(i) == Some(&b'-');
         if negative {
             i += 1;
         }
         let mut mantissa = 0;
-        let mut digits = match self.input.get(i) {
+        let mut digits = match self.input().get(i) {
             Some(b'0') => {
                 i += 1;
                 // A leading zero counts for nothing; the next byte is no digit (`01` is
@@ -455,7 +459,7 @@ impl<'de> Direct<'de> {
         };
         let mut exponent = 0i64;
         let mut integer = true;
-        if self.input.get(i) == Some(&b'.') {
+        if self.input().get(i) == Some(&b'.') {
             integer = false;
             let (end, n) = self.digits(i + 1, &mut mantissa);
             if n == 0 {
@@ -465,10 +469,10 @@ impl<'de> Direct<'de> {
             digits += n;
             exponent = -(n as i64);
         }
-        if let Some(b'e' | b'E') = self.input.get(i) {
+        if let Some(b'e' | b'E') = self.input().get(i) {
             integer = false;
             i += 1;
-            let negative_exponent = match self.input.get(i) {
+            let negative_exponent = match self.input().get(i) {
                 Some(b'-') => {
                     i += 1;
                     true
@@ -481,7 +485,7 @@ impl<'de> Direct<'de> {
             };
             let mut e = 0u64;
             let start = i;
-            while let Some(&b) = self.input.get(i) {
+            while let Some(&b) = self.input().get(i) {
                 let d = b.wrapping_sub(b'0');
                 if d > 9 {
                     break;
@@ -565,7 +569,7 @@ impl<'de> Direct<'de> {
     /// in a register; recursion cost a third of the time of skipping canada.json's
     /// coordinates.
     fn skip_value(&mut self) -> Result<(), Error> {
-        let s = self.input;
+        let s = self.input();
         let mut i = self.pos;
         let mut objects = [0u64; crate::parser::MAX_DEPTH / 64];
         let mut level = 0usize;
@@ -796,11 +800,11 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
             b'"' => {
                 let start = self.pos + 1;
                 let end = self.scan_plain(start);
-                if self.input.get(end) != Some(&b'"') {
+                if self.input().get(end) != Some(&b'"') {
                     return Err(rejected());
                 }
                 self.pos = end + 1;
-                visitor.visit_borrowed_bytes(&self.input[start..end])
+                visitor.visit_borrowed_bytes(&self.input()[start..end])
             }
             b'[' => self.visit_seq(visitor),
             _ => Err(rejected()),

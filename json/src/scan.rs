@@ -107,11 +107,11 @@ macro_rules! escape_mask {
 
             #[inline(always)]
             pub(super) fn escape_mask(chunk: &[u8; $width]) -> u32 {
+                #[allow(unsafe_code)]
                 // SAFETY: `chunk` is `$width` readable bytes and the load has no alignment
                 // requirement; the other calls only compute on registers. Each needs the CPU
                 // feature (SSE2, AVX2) that the `cfg` on the macro's call requires the whole
                 // build to enable (SSE2 is in the x86-64 baseline).
-                #[allow(unsafe_code)]
                 unsafe {
                     let v = $load(chunk.as_ptr().cast::<$vector>());
                     let quote = $cmpeq(v, $set1(b'"' as i8));

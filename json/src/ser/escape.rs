@@ -51,11 +51,11 @@ fn write_short(out: &mut Vec<u8>, bytes: &[u8], after: &[u8]) {
     let dst = out.as_mut_ptr();
     // Stores `piece` at `out[base + at..]`.
     let store = |at: usize, piece: &[u8]| {
+        #[allow(unsafe_code)]
         // SAFETY: `at + piece.len()` is at most 18 (below: `at` <= 16 for the closing quote
         // and `after`, and a piece of the string ends at `1 + n` <= 16), and 18 bytes from
         // `base` were reserved; `copy_nonoverlapping` needs no alignment, and the source is
         // the caller's `&[u8]`, which cannot overlap the `Vec`'s spare capacity.
-        #[allow(unsafe_code)]
         unsafe {
             std::ptr::copy_nonoverlapping(piece.as_ptr(), dst.add(base + at), piece.len());
         }
@@ -77,10 +77,10 @@ fn write_short(out: &mut Vec<u8>, bytes: &[u8], after: &[u8]) {
     if let [byte] = after {
         store(2 + n, &[*byte]);
     }
+    #[allow(unsafe_code)]
     // SAFETY: bytes `base..base + n + 2 + after.len()` were all written just above (the
     // quote, the string's two stores meeting or overlapping, the quote and `after`), within
     // the capacity reserved.
-    #[allow(unsafe_code)]
     unsafe {
         out.set_len(base + n + 2 + after.len());
     }
