@@ -101,9 +101,11 @@ pub(crate) fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
 /// `max(b, 0x1f) == 0x1f`), from one vector load and three compares.
 macro_rules! escape_mask {
     ($name:ident, $width:literal, $vector:ident, $load:ident, $set1:ident,
-     $cmpeq:ident, $max:ident, $or:ident, $movemask:ident) => {
+     $cmpeq:ident, $max:ident, $min:ident, $sub:ident, $or:ident, $movemask:ident) => {
         mod $name {
-            use std::arch::x86_64::{$cmpeq, $load, $max, $movemask, $or, $set1, $vector};
+            use std::arch::x86_64::{
+                $cmpeq, $load, $max, $min, $movemask, $or, $set1, $sub, $vector,
+            };
 
             #[inline(always)]
             pub(super) fn escape_mask(chunk: &[u8; $width]) -> u32 {
@@ -121,6 +123,30 @@ macro_rules! escape_mask {
                     $movemask($or($or(quote, backslash), control)) as u32
                 }
             }
+
+            /// The digit and number-byte masks of [`super::NumberBytes`] for `chunk`'s
+            /// bytes (the low `$width` bits of each).
+            #[inline(always)]
+            #[allow(dead_code, reason = "the SSE2 one is not called in an AVX2 build")]
+            pub(super) fn number_bytes(chunk: &[u8; $width]) -> (u32, u32) {
+                #[allow(unsafe_code)]
+                // SAFETY: as in `escape_mask`: `chunk` is `$width` readable bytes, the load is
+                // unaligned, and the build enables the feature of every call.
+                unsafe {
+                    let v = $load(chunk.as_ptr().cast::<$vector>());
+                    // A digit is a byte whose distance above '0' is at most 9 (unsigned).
+                    let above = $sub(v, $set1(b'0' as i8));
+                    let digits = $cmpeq($min(above, $set1(9)), above);
+                    // `e` and `E` differ in the 0x20 bit only.
+                    let e = $cmpeq($or(v, $set1(0x20)), $set1(b'e' as i8));
+                    let signs = $or($cmpeq(v, $set1(b'-' as i8)), $cmpeq(v, $set1(b'+' as i8)));
+                    let other = $or($or(e, signs), $cmpeq(v, $set1(b'.' as i8)));
+                    (
+                        $movemask(digits) as u32,
+                        $movemask($or(digits, other)) as u32,
+                    )
+                }
+            }
         }
     };
 }
@@ -135,6 +161,8 @@ escape_mask!(
     _mm_set1_epi8,
     _mm_cmpeq_epi8,
     _mm_max_epu8,
+    _mm_min_epu8,
+    _mm_sub_epi8,
     _mm_or_si128,
     _mm_movemask_epi8
 );
@@ -149,9 +177,64 @@ escape_mask!(
     _mm256_set1_epi8,
     _mm256_cmpeq_epi8,
     _mm256_max_epu8,
+    _mm256_min_epu8,
+    _mm256_sub_epi8,
     _mm256_or_si256,
     _mm256_movemask_epi8
 );
+
+/// The bytes a JSON number is made of, over a window: bit `i` of `digits` is set where
+/// byte `i` is an ASCII digit, bit `i` of `number` where it is a digit or one of `-+.eE`.
+/// The streaming parser reads a number's shape off these with bit operations: where it
+/// ends is one trailing-ones count of `number`, so the next value's work does not wait for
+/// the number's digit runs to be walked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NumberBytes {
+    /// Digits.
+    pub(crate) digits: u32,
+    /// Digits and `-+.eE`.
+    pub(crate) number: u32,
+}
+
+/// The window [`number_bytes`] classifies.
+pub(crate) const NUMBER_WINDOW: usize = 32;
+
+/// [`NumberBytes`] of `chunk`: two SSE2 halves, or one AVX2 load where the build enables it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn number_bytes(chunk: &[u8; NUMBER_WINDOW]) -> NumberBytes {
+    #[cfg(target_feature = "avx2")]
+    {
+        let (digits, number) = avx2::number_bytes(chunk);
+        NumberBytes { digits, number }
+    }
+    #[cfg(not(target_feature = "avx2"))]
+    {
+        let (low, high) = chunk.split_at(16);
+        let low = sse2::number_bytes(low.try_into().expect("16 bytes"));
+        let high = sse2::number_bytes(high.try_into().expect("16 bytes"));
+        NumberBytes {
+            digits: low.0 | high.0 << 16,
+            number: low.1 | high.1 << 16,
+        }
+    }
+}
+
+/// [`number_bytes`] byte by byte: the reference the vector code is tested against.
+#[cfg(test)]
+fn number_bytes_bytewise(chunk: &[u8; NUMBER_WINDOW]) -> NumberBytes {
+    chunk.iter().enumerate().fold(
+        NumberBytes {
+            digits: 0,
+            number: 0,
+        },
+        |masks, (i, &b)| NumberBytes {
+            digits: masks.digits | u32::from(b.is_ascii_digit()) << i,
+            number: masks.number
+                | u32::from(matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')) << i,
+        },
+    )
+}
 
 /// [`find_escape`] by words: the portable scan, and on x86-64 the one for short strings.
 #[inline]
@@ -243,6 +326,25 @@ mod tests {
                 find_escape_swar(&bytes, 0),
                 "{b:#x}"
             );
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_number_masks_agree_with_the_bytewise_ones() {
+        // Every byte value at every lane, over a background of digits and of their neighbours.
+        for background in [b'0', b'9', b'/', b':', b'-', b'e', b' ', 0x80, 0xff] {
+            for lane in 0..NUMBER_WINDOW {
+                for b in 0..=255u8 {
+                    let mut chunk = [background; NUMBER_WINDOW];
+                    chunk[lane] = b;
+                    assert_eq!(
+                        number_bytes(&chunk),
+                        number_bytes_bytewise(&chunk),
+                        "{b:#x} at {lane} over {background:#x}"
+                    );
+                }
+            }
         }
     }
 
