@@ -123,11 +123,11 @@ fn eight_digits(w: u64) -> u64 {
 
 /// The first index at or after `i` that is not JSON whitespace.
 #[inline(always)]
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\r' | b'\t') = s.get(i) {
-        i += 1;
+fn skip_ws(s: &[u8], i: usize) -> usize {
+    match s.get(i) {
+        Some(&b) if b > b' ' => i,
+        _ => crate::scan::skip_whitespace(s, i),
     }
-    i
 }
 
 /// The first index at or after `i` of a byte that ends a plain run of string text (`"`,
@@ -311,14 +311,13 @@ impl<'de> Direct<'de> {
     /// The next byte that is not whitespace, not consumed; an error at the end of the input.
     #[inline(always)]
     fn peek(&mut self) -> Result<u8, Error> {
-        loop {
-            match self.input().get(self.pos) {
-                Some(&b) if b > b' ' => return Ok(b),
-                Some(b' ' | b'\n' | b'\r' | b'\t') => self.pos += 1,
-                Some(&b) => return Ok(b),
-                None => return Err(rejected()),
-            }
+        if let Some(&b) = self.input().get(self.pos)
+            && b > b' '
+        {
+            return Ok(b);
         }
+        self.pos = crate::scan::skip_whitespace(self.input(), self.pos);
+        self.input().get(self.pos).copied().ok_or_else(rejected)
     }
 
     /// Consumes `byte`, after whitespace, or fails.
