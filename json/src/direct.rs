@@ -10,12 +10,16 @@
 //! than serde_json, never less, and its own messages are never shown to a user. The only
 //! errors it reports itself are the parser's limits (nesting depth).
 //!
-//! Speed comes from doing less, not from SIMD: strings are scanned eight bytes at a time for
-//! the three bytes that end a plain run (`"`, `\`, a control character), a string without
-//! escapes is handed to the visitor borrowed from the input, numbers are converted only when
-//! the type asks (an ignored value is validated, as serde_json does, and nothing else), and
-//! floats take Clinger's exact fast path where it applies and std's correctly rounded parser
-//! otherwise.
+//! Speed comes from doing less, and from keeping the chain of dependent operations that the
+//! next value waits for short: the input's UTF-8 is checked once (simdutf8), so a string is a
+//! slice of the checked text; strings are scanned sixteen bytes at a time (SSE2, 32 with
+//! AVX2) for the three bytes that end a plain run (`"`, `\`, a control character), and one
+//! without escapes is handed to the visitor borrowed from the input; whitespace runs are
+//! skipped sixteen bytes at a time; numbers are converted only when the type asks (an ignored
+//! value is validated, as serde_json does, and nothing else, an ignored number's end read off
+//! the masks of its bytes in [`crate::scan`]); floats take Clinger's exact fast path, then
+//! Eisel-Lemire on the digits already scanned, and std's correctly rounded parser only where
+//! neither decides.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,

@@ -16,13 +16,14 @@
 //!     documents that fit the caches, but its buffers hold about five times the input.
 //!   - from it on, the *streaming engine* (our own, `direct.rs`) reads the caller's bytes in
 //!     one pass, with no copy, no tape and no index: the input's UTF-8 is checked once
-//!     (simdutf8), strings are scanned sixteen bytes at a time (SSE2; 32 with AVX2 in a
-//!     native build) and borrowed where they have no escapes, an ignored value is validated and
-//!     skipped without converting anything, floats are correctly rounded by Eisel-Lemire on
-//!     the digits already scanned. Its working memory is one scratch buffer (the longest
-//!     string with escapes), whatever the input, so a 100 MB body costs what serde_json's
-//!     costs (the tape path took about 3x that); on large bodies it is also the faster of the
-//!     two (the tape's passes over memory stop fitting the caches).
+//!     (simdutf8), strings and whitespace are scanned sixteen bytes at a time (SSE2; strings
+//!     32 with AVX2 in a native build) and strings borrowed where they have no escapes, an
+//!     ignored value is validated and skipped without converting anything (an ignored
+//!     number's end read off SIMD masks of its bytes), floats are correctly rounded by
+//!     Eisel-Lemire on the digits already scanned. Its working memory is one scratch buffer
+//!     (the longest string with escapes), whatever the input, so a 100 MB body costs what
+//!     serde_json's costs (the tape path took about 3x that); on large bodies it is also the
+//!     faster of the two (the tape's passes over memory stop fitting the caches).
 //!
 //!   `T` may borrow from the input as with serde_json on both: a `&str` (or
 //!   `#[serde(borrow)] Cow<str>`) gets the input's own bytes where the string has no escapes.
