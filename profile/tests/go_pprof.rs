@@ -165,7 +165,12 @@ fn go_tool_pprof_reads_every_profile() {
     );
 
     // CPU: the burner holds most samples (cumulative: in a debug build its loop calls out).
-    let top = pprof(&tmp, &["-top", "-cum", &url("profile?seconds=3")]);
+    // pprof waits 1.5x the profile's duration for the response by default, too short for a
+    // loaded CI machine (AddressSanitizer, two cores): a minute.
+    let top = pprof(
+        &tmp,
+        &["-timeout", "60", "-top", "-cum", &url("profile?seconds=3")],
+    );
     let burner = top
         .lines()
         .find(|l| l.contains("burn_cpu"))
