@@ -320,12 +320,7 @@ impl<'de> Direct<'de> {
     /// The next byte that is not whitespace, not consumed; an error at the end of the input.
     #[inline(always)]
     fn peek(&mut self) -> Result<u8, Error> {
-        if let Some(&b) = self.input().get(self.pos)
-            && b > b' '
-        {
-            return Ok(b);
-        }
-        self.pos = crate::scan::skip_whitespace(self.input(), self.pos);
+        self.pos = skip_ws(self.input(), self.pos);
         self.input().get(self.pos).copied().ok_or_else(rejected)
     }
 

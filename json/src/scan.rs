@@ -8,6 +8,10 @@
 //! zero byte" trick applied to the word, the word xor `"`, and the word xor `\\` (SWAR:
 //! SIMD within a register). The only `unsafe` is the vector loads, each from a fixed-size
 //! array reference.
+//!
+//! The same vector code classifies the bytes the streaming parser skips: whitespace runs
+//! ([`skip_whitespace`]) and the bytes of a number ([`number_bytes`]), each tested against a
+//! bytewise reference.
 
 /// A byte repeated in each of a word's eight lanes.
 pub(crate) const fn lanes(byte: u8) -> u64 {
@@ -96,10 +100,11 @@ pub(crate) fn find_escape(bytes: &[u8], from: usize) -> Option<usize> {
     find_escape_swar(bytes, from)
 }
 
-/// A module `$name` with `escape_mask(chunk: &[u8; $width]) -> u32`: bit `i` set where
-/// `chunk[i]` needs an escape (`"`, `\\`, or below 0x20: exactly the bytes of which
-/// `max(b, 0x1f) == 0x1f`), from one vector load and three compares.
-macro_rules! escape_mask {
+/// A module `$name` of byte classifiers over `$width` bytes, each one vector load and a few
+/// compares: `escape_mask(chunk: &[u8; $width]) -> u32`, bit `i` set where `chunk[i]` needs
+/// an escape (`"`, `\\`, or below 0x20: exactly the bytes of which `max(b, 0x1f) == 0x1f`);
+/// `space_mask`, JSON whitespace; `number_bytes`, digits and number bytes.
+macro_rules! byte_masks {
     ($name:ident, $width:literal, $vector:ident, $load:ident, $set1:ident,
      $cmpeq:ident, $max:ident, $min:ident, $sub:ident, $or:ident, $movemask:ident) => {
         mod $name {
@@ -110,10 +115,10 @@ macro_rules! escape_mask {
             #[inline(always)]
             pub(super) fn escape_mask(chunk: &[u8; $width]) -> u32 {
                 #[allow(unsafe_code)]
-                // SAFETY: `chunk` is `$width` readable bytes and the load has no alignment
-                // requirement; the other calls only compute on registers. Each needs the CPU
-                // feature (SSE2, AVX2) that the `cfg` on the macro's call requires the whole
-                // build to enable (SSE2 is in the x86-64 baseline).
+                // The other calls only compute on registers; each needs the CPU feature (SSE2,
+                // AVX2) that the `cfg` on the macro's call requires the build to enable.
+                // SAFETY: `chunk` is `$width` readable bytes, the load is unaligned, and the
+                // feature is enabled (SSE2 is in the x86-64 baseline).
                 unsafe {
                     let v = $load(chunk.as_ptr().cast::<$vector>());
                     let quote = $cmpeq(v, $set1(b'"' as i8));
@@ -168,7 +173,7 @@ macro_rules! escape_mask {
 
 // Sixteen bytes at once: SSE2, on every x86-64 CPU.
 #[cfg(target_arch = "x86_64")]
-escape_mask!(
+byte_masks!(
     sse2,
     16,
     __m128i,
@@ -184,7 +189,7 @@ escape_mask!(
 
 // Thirty-two at once where the build enables AVX2 (`-C target-cpu=native` on most machines).
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
-escape_mask!(
+byte_masks!(
     avx2,
     32,
     __m256i,

@@ -52,10 +52,10 @@ fn write_short(out: &mut Vec<u8>, bytes: &[u8], after: &[u8]) {
     // Stores `piece` at `out[base + at..]`.
     let store = |at: usize, piece: &[u8]| {
         #[allow(unsafe_code)]
-        // SAFETY: `at + piece.len()` is at most 18 (below: `at` <= 16 for the closing quote
-        // and `after`, and a piece of the string ends at `1 + n` <= 16), and 18 bytes from
-        // `base` were reserved; `copy_nonoverlapping` needs no alignment, and the source is
-        // the caller's `&[u8]`, which cannot overlap the `Vec`'s spare capacity.
+        // Below, `at` <= 16 for the closing quote and `after`, and a piece of the string ends
+        // at `1 + n` <= 16; `copy_nonoverlapping` needs no alignment.
+        // SAFETY: `at + piece.len()` <= 18 bytes from `base` were reserved, and the source
+        // (the caller's `&[u8]`) cannot overlap the `Vec`'s spare capacity.
         unsafe {
             std::ptr::copy_nonoverlapping(piece.as_ptr(), dst.add(base + at), piece.len());
         }
