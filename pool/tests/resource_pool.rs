@@ -755,3 +755,29 @@ fn try_build_fails_fast_and_the_error_handler_sees_background_errors() {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Waits until `pool` has `n` checkouts queued.
+fn until_pending(pool: &ResourcePool<Handle>, n: usize) {
+    let start = Instant::now();
+    while pool.stats().pending < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no waiter queued"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn strict_fifo_hands_a_returned_resource_to_the_waiter() {
+    let (_fake, pool) = pool(1);
+    let held = pool.checkout().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.checkout().map(|lease| lease.id));
+        until_pending(&pool, 1);
+        drop(held);
+        // Granted to the waiter: the thread that returned it cannot take it back.
+        assert!(pool.try_checkout().is_none());
+        assert!(waiter.join().unwrap().is_ok());
+    });
+}

@@ -97,13 +97,36 @@ pub(crate) struct State<R> {
     pub(crate) stats: ResourceStats,
 }
 
-/// Wakes collected under the lock, run after it is released.
+/// Wakes collected under the lock, run after it is released. The first is kept inline: a
+/// returned resource wakes one waiter, and that costs no allocation.
 #[must_use]
-pub(crate) struct Wakes(Vec<Wake>);
+pub(crate) struct Wakes {
+    first: Option<Wake>,
+    rest: Vec<Wake>,
+}
 
 impl Wakes {
+    pub(crate) const fn new() -> Self {
+        Self {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, wake: Wake) {
+        if self.first.is_none() {
+            self.first = Some(wake);
+        } else {
+            self.rest.push(wake);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
     pub(crate) fn run(self) {
-        for wake in self.0 {
+        for wake in self.first.into_iter().chain(self.rest) {
             wake.wake();
         }
     }
@@ -231,7 +254,7 @@ impl<R> State<R> {
             // Counted as reused when handed over, as a checkout that pops it is.
             self.stats.reused += 1;
             self.granted.push((waiter.id, Grant::Resource(idle)));
-            wakes.0.push(waiter.wake);
+            wakes.push(waiter.wake);
         } else {
             self.idle.push_back(idle);
         }
@@ -244,11 +267,11 @@ impl<R> State<R> {
             match self.waiters.pop_front() {
                 Some(waiter) if !self.shutdown => {
                     self.granted.push((waiter.id, Grant::Slot));
-                    wakes.0.push(waiter.wake);
+                    wakes.push(waiter.wake);
                 }
                 Some(waiter) => {
                     self.granted.push((waiter.id, Grant::Closed));
-                    wakes.0.push(waiter.wake);
+                    wakes.push(waiter.wake);
                     self.live -= 1;
                 }
                 None => self.live -= 1,
@@ -261,7 +284,7 @@ impl<R> State<R> {
         self.shutdown = true;
         while let Some(waiter) = self.waiters.pop_front() {
             self.granted.push((waiter.id, Grant::Closed));
-            wakes.0.push(waiter.wake);
+            wakes.push(waiter.wake);
         }
         self.idle.drain(..).collect()
     }
@@ -276,7 +299,7 @@ impl<R> State<R> {
                     let waiter = self.waiters.remove(i).expect("in range");
                     self.stats.timeouts += 1;
                     self.granted.push((waiter.id, Grant::TimedOut));
-                    wakes.0.push(waiter.wake);
+                    wakes.push(waiter.wake);
                 }
                 Some(deadline) => {
                     earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
@@ -350,7 +373,7 @@ impl<R: Send + 'static> Core<R> {
 
     /// A resource comes back; see [`State::give_back`].
     pub(crate) fn give_back(&self, idle: Idle<R>) -> Option<Idle<R>> {
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         let rejected = self.lock().give_back(&self.config, idle, &mut wakes);
         wakes.run();
         rejected
@@ -455,7 +478,7 @@ impl<R: Send + 'static> Core<R> {
     /// Passes on a grant a waiter gave up (counted as cancelled); a resource in it goes back
     /// unchecked (it was idle: nobody used it).
     pub(crate) fn pass_on(&self, grant: Grant<R>) -> Option<Idle<R>> {
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         let mut state = self.lock();
         state.stats.cancelled += 1;
         let rejected = match grant {
@@ -490,7 +513,7 @@ impl<R: Send + 'static> Core<R> {
 
     /// Frees `n` slots (see [`State::free_slots`]), recording why with `account`.
     pub(crate) fn free_slots(&self, n: usize, account: fn(&mut ResourceStats, usize)) {
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         let mut state = self.lock();
         account(&mut state.stats, n);
         state.free_slots(n, &mut wakes);
@@ -512,7 +535,7 @@ impl<R: Send + 'static> Core<R> {
 
     /// Closes the core; the idle resources come back to drop.
     pub(crate) fn close(&self) -> Vec<Idle<R>> {
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         let idle = self.lock().close(&mut wakes);
         self.maintenance.notify_all();
         self.timer.notify_all();
@@ -555,7 +578,7 @@ impl<R: Send + 'static> Core<R> {
 fn timer<R: Send + 'static>(weak: &Weak<Core<R>>) {
     loop {
         let Some(core) = weak.upgrade() else { return };
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         let mut state = core.lock();
         if state.shutdown {
             state.timer_running = false;
@@ -569,7 +592,7 @@ fn timer<R: Send + 'static>(weak: &Weak<Core<R>>) {
                 .min(Duration::from_secs(1))
         });
         state.timer_wakes = Some(now + sleep);
-        if wakes.0.is_empty() {
+        if wakes.is_empty() {
             let (state, _) = core
                 .timer
                 .wait_timeout(state, sleep)
@@ -706,7 +729,7 @@ mod loom_models {
     /// A waiter gives up as [`Core::cancel`] does: out of the queue, or its grant passed on.
     fn cancel(state: &Mutex<State<u32>>, config: &Config, id: u64) {
         let grant = state.lock().unwrap().cancel(id);
-        let mut wakes = Wakes(Vec::new());
+        let mut wakes = Wakes::new();
         match grant {
             Some(Grant::Resource(idle)) => {
                 assert!(
@@ -731,7 +754,7 @@ mod loom_models {
             let returner = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     let kept = state
                         .lock()
                         .unwrap()
@@ -764,7 +787,7 @@ mod loom_models {
             let freer = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     state.lock().unwrap().free_slots(1, &mut wakes);
                 })
             };
@@ -799,7 +822,7 @@ mod loom_models {
             let timer = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     state
                         .lock()
                         .unwrap()
@@ -809,7 +832,7 @@ mod loom_models {
             let returner = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     let kept = state
                         .lock()
                         .unwrap()
@@ -839,14 +862,14 @@ mod loom_models {
             let closer = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     state.lock().unwrap().close(&mut wakes).len()
                 })
             };
             let returner = {
                 let state = Arc::clone(&state);
                 loom::thread::spawn(move || {
-                    let mut wakes = Wakes(Vec::new());
+                    let mut wakes = Wakes::new();
                     let rejected = state
                         .lock()
                         .unwrap()
@@ -861,7 +884,7 @@ mod loom_models {
                     let grant = state.lock().unwrap().cancel(id);
                     match grant {
                         Some(Grant::Resource(idle)) => {
-                            let mut wakes = Wakes(Vec::new());
+                            let mut wakes = Wakes::new();
                             let rejected =
                                 state.lock().unwrap().give_back(&config, idle, &mut wakes);
                             usize::from(rejected.is_some())

@@ -4,10 +4,10 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::builder::{Config, ResourcePoolBuilder};
-use super::core::{Grant, Taken, Wake};
+use super::core::{Grant, State, Taken, Wake};
 use super::shared::Shared;
 use super::{CheckoutError, Lease, Manage, ResourceStats};
-use crate::sync::{Arc, Condvar, Ordering};
+use crate::sync::{Arc, Condvar, MutexGuard, Ordering};
 
 /// A bounded pool of resources made by a [`Manage`] implementation: connection pooling.
 ///
@@ -100,38 +100,58 @@ impl<M: Manage> ResourcePool<M> {
     #[doc(alias = "get_timeout")]
     pub fn checkout_timeout(&self, timeout: Duration) -> Result<Lease<M>, CheckoutError<M::Error>> {
         let start = Instant::now();
-        let deadline = start.checked_add(timeout);
         let core = &self.shared.core;
         let mut expired = Vec::new();
-        // Queued, the waiter says how to wake it in `wait`: a checkout that does not wait
-        // allocates nothing.
-        let taken = core.take(Wake::Nobody, None, &mut expired);
-        core.retire(expired);
-        let (grant, waited) = match taken {
-            Taken::Grant(grant) => (grant, false),
-            Taken::Queued(id) => match self.wait(id, deadline) {
-                Some(grant) => (grant, true),
-                None => return Err(CheckoutError::Timeout(timeout)),
-            },
+        let mut state = core.lock();
+        // A checkout that queues says how to wake it, and waits, under this same lock: one
+        // lock round for the queue and the grant. One that does not wait allocates nothing.
+        let taken = state.take(&core.config, Wake::Nobody, None, &mut expired);
+        let grant = match taken {
+            Taken::Grant(grant) => {
+                drop(state);
+                core.retire(expired);
+                grant
+            }
+            Taken::Queued(id) => {
+                if !expired.is_empty() {
+                    // Their slots may be ours: free them without the lock first.
+                    drop(state);
+                    core.retire(expired);
+                    state = core.lock();
+                }
+                match Self::wait(state, id, start.checked_add(timeout), start) {
+                    Some(grant) => grant,
+                    None => return Err(CheckoutError::Timeout(timeout)),
+                }
+            }
         };
-        let lease = self.shared.fulfil(grant)?;
-        Ok(self.finish(lease, start, waited))
+        self.shared.fulfil(grant)
     }
 
-    /// Blocks on a condition variable of its own until waiter `id` is granted something or
-    /// `deadline` passes (`None`: timed out). The grant is made under the core's lock, which
-    /// the wait releases atomically: no wake-up is lost (one made before the waiter said how
-    /// to wake it is found by that first `poll`).
-    fn wait(&self, id: u64, deadline: Option<Instant>) -> Option<Grant<M::Resource>> {
-        let core = &self.shared.core;
-        let woken = Arc::new(Condvar::new());
-        let mut state = core.lock();
-        if let Some(grant) = state.poll(id, || Wake::Thread(Arc::clone(&woken))) {
-            return Some(grant);
+    /// Blocks on a condition variable of its own, with the core's lock, until waiter `id` is
+    /// granted something or `deadline` passes (`None`: timed out). The grant is made under
+    /// that lock, which the wait releases atomically: no wake-up is lost (one made before the
+    /// waiter said how to wake it is found by the first `poll`). The time waited for a
+    /// resource or a slot is counted before the lock is released.
+    fn wait(
+        mut state: MutexGuard<'_, State<M::Resource>>,
+        id: u64,
+        deadline: Option<Instant>,
+        start: Instant,
+    ) -> Option<Grant<M::Resource>> {
+        let got = |state: &mut State<M::Resource>, grant: Grant<M::Resource>| {
+            if matches!(grant, Grant::Resource(_) | Grant::Slot) {
+                state.stats.wait_time += start.elapsed();
+            }
+            grant
+        };
+        let condvar = Arc::new(Condvar::new());
+        if let Some(grant) = state.poll(id, || Wake::Thread(Arc::clone(&condvar))) {
+            return Some(got(&mut state, grant));
         }
         loop {
             if let Some(grant) = state.granted(id) {
-                return Some(grant);
+                return Some(got(&mut state, grant));
             }
             let now = Instant::now();
             let remaining = match deadline {
@@ -142,13 +162,13 @@ impl<M: Manage> ResourcePool<M> {
                             None
                         }
                         // Granted just before the deadline: take it.
-                        grant => grant,
+                        Some(grant) => Some(got(&mut state, grant)),
                     };
                 }
                 Some(deadline) => deadline - now,
                 None => Duration::from_secs(3600),
             };
-            state = woken
+            state = condvar
                 .wait_timeout(state, remaining)
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
@@ -168,13 +188,6 @@ impl<M: Manage> ResourcePool<M> {
             // Invalid: it was dropped and its slot is ours; free it (a waiter may want it).
             core.free_slots(1, |_, _| {});
         }
-    }
-
-    fn finish(&self, lease: Lease<M>, start: Instant, waited: bool) -> Lease<M> {
-        if waited {
-            self.shared.core.lock().stats.wait_time += start.elapsed();
-        }
-        lease
     }
 
     /// The pool's counters and gauges, read at one instant.

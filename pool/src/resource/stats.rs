@@ -21,7 +21,8 @@ pub struct ResourceStats {
     pub create_errors: u64,
     /// Checkouts that had to wait for a resource.
     pub waits: u64,
-    /// Total time checkouts spent waiting (for those that got a resource).
+    /// Total time checkouts spent in the queue, up to their grant (for those granted a
+    /// resource or a slot; the `is_valid` or `create` that follows is not counted).
     pub wait_time: Duration,
     /// Checkouts that timed out.
     pub timeouts: u64,
