@@ -1,7 +1,7 @@
 //! perfkit-json's working memory, measured with the bench suite's counting allocator: the peak
 //! bytes one parse holds beyond the value it returns stay under 4x the input, hostile inputs
-//! included, on the default path for inputs of 2 MiB and more (the streaming engine) and on
-//! every input with `stream_from(0)`; a DOM (whose arrays grow by doubling, in serde_json's
+//! included, on the default path (the streaming engine, for every input) and with
+//! `stream_from(0)` said explicitly; a DOM (whose arrays grow by doubling, in serde_json's
 //! visitor as in ours) peaks no higher than serde_json's own; and a large body's peak stays
 //! under serde_json's plus twice the input.
 

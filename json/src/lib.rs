@@ -9,12 +9,9 @@
 //! It needs a mutable, padded copy of the input, and internal buffers; done naively, every
 //! call allocates all of them. This crate keeps them:
 //!
-//! - Two engines, chosen by input size ([`ParserBuilder::stream_from`], default 2 MiB):
-//!   - below it, [`from_slice`] copies the input into a per-thread padded buffer (the
-//!     caller's bytes are never modified) and parses with per-thread simd-json buffers and
-//!     tape, so a warm call allocates only what `T` itself owns. This is the fastest path for
-//!     documents that fit the caches, but its buffers hold about five times the input.
-//!   - from it on, the *streaming engine* (our own, `direct.rs`) reads the caller's bytes in
+//! - Two engines, chosen by input size ([`ParserBuilder::stream_from`], default 0: every
+//!   input is streamed):
+//!   - the *streaming engine* (our own, `direct.rs`), the default, reads the caller's bytes in
 //!     one pass, with no copy, no tape and no index: the input's UTF-8 is checked once
 //!     (simdutf8), strings and whitespace are scanned sixteen bytes at a time (SSE2; strings
 //!     32 with AVX2 in a native build) and strings borrowed where they have no escapes, an
@@ -22,8 +19,14 @@
 //!     number's end read off SIMD masks of its bytes), floats are correctly rounded by
 //!     Eisel-Lemire on the digits already scanned. Its working memory is one scratch buffer
 //!     (the longest string with escapes), whatever the input, so a 100 MB body costs what
-//!     serde_json's costs (the tape path took about 3x that); on large bodies it is also the
-//!     faster of the two (the tape's passes over memory stop fitting the caches).
+//!     serde_json's costs (the tape path took about 3x that). It is also the faster of the
+//!     two on every bench file, typed, few fields and DOM (level on a few fields of
+//!     twitter.json), and on large bodies (the tape's passes over memory stop fitting the
+//!     caches).
+//!   - below `stream_from`, [`from_slice`] copies the input into a per-thread padded buffer
+//!     (the caller's bytes are never modified) and parses with per-thread simd-json buffers
+//!     and tape, so a warm call allocates only what `T` itself owns; its buffers hold about
+//!     five times the input. [`Parser::parse_document`] always reads the tape.
 //!
 //!   `T` may borrow from the input as with serde_json on both: a `&str` (or
 //!   `#[serde(borrow)] Cow<str>`) gets the input's own bytes where the string has no escapes.
@@ -63,12 +66,14 @@
 //! out of big documents; NDJSON logs and streams.
 //!
 //! # When not to
-//! - Tiny documents (a few hundred bytes): the copy and set-up are a larger share, and
-//!   serde_json is about as fast.
-//! - A DOM ([`parse_value`]) of a float-heavy document of 2 MiB or more (canada.json): it is
-//!   streamed into serde_json's `Value` by serde_json's own visitor, no faster than
-//!   serde_json's by much, and slower than the tape's builder on the same file; read such
-//!   documents typed, or with [`Parser::parse_document`].
+//! - Tiny documents (a few hundred bytes): the bench suite measures none; the streaming
+//!   engine has no copy or set-up, but its lead comes from long strings, skipped values and
+//!   numbers, so expect little over serde_json.
+//! - A DOM ([`parse_value`]) of a float-heavy document (canada.json): it is streamed into
+//!   serde_json's `Value` by serde_json's own visitor, no faster than serde_json's by much,
+//!   and slower than the tape's builder on the same file (which knows each array's length);
+//!   read such documents typed, with [`Parser::parse_document`], or with a [`Parser`] whose
+//!   `stream_from` is above their size.
 //! - Streaming a document larger than memory: this parses whole inputs (up to 4 GiB).
 //! - Pretty-printed output: that is serde_json's serializer (our own writes compact JSON only).
 //!
@@ -197,10 +202,9 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 /// `Deserialize` that wants them borrowed reads the struct as a map, as `#[serde(flatten)]`
 /// does, and gets them borrowed).
 ///
-/// Memory: each thread that calls it keeps its parser's buffers, about five times the largest
-/// input under [`DEFAULT_STREAM_FROM`] (2 MiB) it parsed; inputs of 2 MiB and more are
-/// streamed, with no copy and no tape (working memory: the longest string with escapes). Use
-/// a [`Parser`] of your own to choose.
+/// Memory: every input is streamed ([`DEFAULT_STREAM_FROM`] is 0), with no copy and no tape:
+/// the working memory is the longest string with escapes, which the thread's parser keeps (up
+/// to 4 MiB). Use a [`Parser`] of your own to choose.
 ///
 /// # Errors
 /// A syntax error (byte offset, line, column), a data error (the JSON does not fit `T`; line

@@ -21,14 +21,15 @@ pub const DEFAULT_MAX_DEPTH: usize = 1024;
 pub const MAX_DEPTH: usize = 1024;
 /// The longest input accepted by default: 256 MiB.
 pub const DEFAULT_MAX_INPUT: usize = 256 << 20;
-/// Typed parses and [`Value`]s of inputs this long or longer (2 MiB) are read by the
-/// streaming engine; shorter ones by simd-json's tape. See [`ParserBuilder::stream_from`].
-/// (A build with `--cfg perfkit_json_stream` streams every input by default: CI runs the whole
-/// test suite so, once per engine.)
-pub const DEFAULT_STREAM_FROM: usize = if cfg!(perfkit_json_stream) {
-    0
+/// Typed parses and [`Value`]s of inputs this long or longer are read by the streaming
+/// engine, shorter ones by simd-json's tape: by default 0, every input is streamed (it is the
+/// faster engine on every bench file, and the one with bounded memory). See
+/// [`ParserBuilder::stream_from`]. (A build with `--cfg perfkit_json_tape` puts every input
+/// through the tape by default: CI runs the whole test suite so, once per engine.)
+pub const DEFAULT_STREAM_FROM: usize = if cfg!(perfkit_json_tape) {
+    usize::MAX
 } else {
-    2 << 20
+    0
 };
 /// A parser keeps its buffers after parsing inputs up to this size (4 MiB) and frees them
 /// after a larger one, so one huge request does not pin its memory for the thread's life.
@@ -124,12 +125,14 @@ impl ParserBuilder {
     }
 
     /// Typed parses ([`Parser::parse`], [`from_slice`](crate::from_slice), ...) and
-    /// [`Parser::parse_value`] of inputs of at least `bytes` (default 2 MiB) are read by the
-    /// streaming engine, in one pass over the input with no copy, tape or index: its working
-    /// memory is the longest string with escapes. Shorter inputs go through simd-json's tape,
-    /// faster on documents that fit the caches but holding about five times the input (up to
-    /// fifteen for hostile ones, such as `[0,0,0,...]`). `0` streams every input (the least
-    /// memory); `usize::MAX` never. Both engines give the same values and errors.
+    /// [`Parser::parse_value`] of inputs of at least `bytes` (default 0: every input) are read
+    /// by the streaming engine, in one pass over the input with no copy, tape or index: its
+    /// working memory is the longest string with escapes. Shorter inputs go through
+    /// simd-json's tape, which holds about five times the input (up to fifteen for hostile
+    /// ones, such as `[0,0,0,...]`) and was the slower engine on every bench file (typed,
+    /// few fields and DOM, twitter, citm and canada) except a few fields of twitter.json,
+    /// where the two are level. `usize::MAX` never streams. Both engines give the same values
+    /// and errors (except where [`parse_value`](Parser::parse_value) says).
     pub fn stream_from(mut self, bytes: usize) -> Self {
         self.stream_from = bytes;
         self
@@ -170,8 +173,10 @@ impl Parser {
     }
 
     /// Parses `input` into a `T`, which may borrow from it as from serde_json's `from_slice`
-    /// (see [`from_slice`](crate::from_slice)). The input is not modified: it is copied into
-    /// the parser's buffer, which simd-json parses in place.
+    /// (see [`from_slice`](crate::from_slice)). The input is not modified: the streaming
+    /// engine reads it as it is; the tape engine (inputs under
+    /// [`stream_from`](ParserBuilder::stream_from)) copies it into the parser's buffer, which
+    /// simd-json parses in place.
     ///
     /// # Errors
     /// A syntax error with its byte offset, line and column; a data error when the JSON does
@@ -243,7 +248,11 @@ impl Parser {
     /// Parses `input` into an owned DOM [`Value`].
     ///
     /// # Errors
-    /// As [`parse`](Self::parse), without data errors.
+    /// As [`parse`](Self::parse), without data errors. A rejected input over 1 MiB is placed
+    /// by serde_json's skipping read (`IgnoredAny`: no DOM is built to say where a truncated
+    /// 100 MB body ends); on the tape engine that read's verdict stands, so there a lone
+    /// surrogate or a number beyond `f64`, which it does not check, is placed where our parse
+    /// stopped, not where serde_json's `Value` would.
     pub fn parse_value(&mut self, input: &[u8]) -> Result<Value, Error> {
         if input.len() >= self.stream_from {
             // A rejected body over 1 MiB is placed by serde_json's skipping read (no DOM built

@@ -94,9 +94,8 @@ pub(super) fn group<T: DeserializeOwned + 'static>(
                 from_reader(File) (in the every-field groups) opens the file and reads it \
                 unbuffered, one read system call per byte, as the common mistake does; \
                 simd_json copies the input first (it parses in place), as a caller that must \
-                keep its input has to; perfkit_json copies inputs under 2 MiB into a reused \
-                per-thread buffer for simd-json's tape and streams longer ones (canada.json) \
-                with no copy.",
+                keep its input has to; perfkit_json streams every input with no copy \
+                (its default).",
         check_iters: CHECK_ITERS,
         cases: typed_cases(with_reader.then_some(path), bytes, digest),
     })
