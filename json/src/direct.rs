@@ -704,12 +704,19 @@ impl<'de> Direct<'de> {
     #[inline]
     fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
         match self.peek()? {
-            b'-' | b'0'..=b'9' => match self.number()? {
-                Number::Unsigned(n) => visitor.visit_u64(n),
-                Number::Signed(n) => visitor.visit_i64(n),
-                Number::Float(x) => visitor.visit_f64(x),
-            },
+            b'-' | b'0'..=b'9' => self.visit_number_here(visitor),
             _ => Err(rejected()),
+        }
+    }
+
+    /// The number at `pos` (its first byte already seen) to `visitor`, as serde_json's
+    /// `deserialize_any` gives it.
+    #[inline(always)]
+    fn visit_number_here<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        match self.number()? {
+            Number::Unsigned(n) => visitor.visit_u64(n),
+            Number::Signed(n) => visitor.visit_i64(n),
+            Number::Float(x) => visitor.visit_f64(x),
         }
     }
 
@@ -762,6 +769,22 @@ impl<'de> Direct<'de> {
     }
 }
 
+/// `deserialize_<number type>`: a number goes straight to [`Direct::visit_number_here`],
+/// anything else to `deserialize_any` (for the visitor's own error, as serde_json gives it).
+macro_rules! numbers_first {
+    ($($method:ident)*) => {
+        $(
+            #[inline]
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                match self.peek()? {
+                    b'-' | b'0'..=b'9' => self.visit_number_here(visitor),
+                    _ => self.deserialize_any(visitor),
+                }
+            }
+        )*
+    };
+}
+
 impl<'de> Deserializer<'de> for &mut Direct<'de> {
     type Error = Error;
 
@@ -809,8 +832,11 @@ impl<'de> Deserializer<'de> for &mut Direct<'de> {
         }
     }
 
-    serde::forward_to_deserialize_any! {
-        u8 u16 u32 u64 i8 i16 i32 i64 f64
+    // A field typed as a number looks for one first (one `peek`, no dispatch on every kind of
+    // value); anything else is read as `deserialize_any` reads it, for the visitor's error.
+    numbers_first! {
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_f64
     }
 
     /// Rounded once, from the decimal (serde_json rounds to `f64` first, then to `f32`).
