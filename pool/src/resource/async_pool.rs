@@ -167,22 +167,14 @@ impl<M: ManageAsync> AsyncResourcePool<M> {
     ) -> Result<AsyncLease<M>, CheckoutError<M::Error>> {
         let start = Instant::now();
         let core = &self.shared.core;
-        let mut expired = Vec::new();
-        let taken = core.take(Wake::Nobody, start.checked_add(timeout), &mut expired);
-        core.retire(expired);
-        let grant = match taken {
-            Taken::Grant(grant) => grant,
-            Taken::Queued(id) => {
-                let grant = Queued {
-                    core,
-                    id,
-                    done: false,
-                }
-                .await;
-                core.lock().stats.wait_time += start.elapsed();
-                grant
-            }
-        };
+        let grant = Queued {
+            core,
+            start,
+            deadline: start.checked_add(timeout),
+            id: None,
+            done: false,
+        }
+        .await;
         match grant {
             Grant::Closed => Err(CheckoutError::Closed),
             Grant::TimedOut => Err(CheckoutError::Timeout(timeout)),
@@ -362,9 +354,15 @@ impl<M: ManageAsync> fmt::Debug for AsyncResourcePool<M> {
 
 /// A checkout's place in the queue, as a future of its grant. Dropped before the grant is
 /// taken, it leaves the queue, or passes on a grant that reached it first.
+/// A checkout's grant: its first poll takes an idle resource or a slot, or queues with this
+/// task's waker (one lock round); a later poll picks the grant up and counts the wait under
+/// the same lock.
 struct Queued<'a, R: Send + 'static> {
     core: &'a Arc<Core<R>>,
-    id: u64,
+    start: Instant,
+    deadline: Option<Instant>,
+    /// Its place in the queue, once queued.
+    id: Option<u64>,
     done: bool,
 }
 
@@ -372,12 +370,33 @@ impl<R: Send + 'static> Future for Queued<'_, R> {
     type Output = Grant<R>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Grant<R>> {
-        let grant = self
-            .core
-            .lock()
-            .poll(self.id, || Wake::Task(cx.waker().clone()));
-        match grant {
+        let Some(id) = self.id else {
+            let mut expired = Vec::new();
+            let taken = self.core.take(
+                || Wake::Task(cx.waker().clone()),
+                self.deadline,
+                &mut expired,
+            );
+            // Their slots may come back to this waiter: its waker is in the queue already.
+            self.core.retire(expired);
+            return match taken {
+                Taken::Grant(grant) => {
+                    self.done = true;
+                    Poll::Ready(grant)
+                }
+                Taken::Queued(id) => {
+                    self.id = Some(id);
+                    Poll::Pending
+                }
+            };
+        };
+        let mut state = self.core.lock();
+        match state.poll(id, || Wake::Task(cx.waker().clone())) {
             Some(grant) => {
+                if matches!(grant, Grant::Resource(_) | Grant::Slot) {
+                    state.stats.wait_time += self.start.elapsed();
+                }
+                drop(state);
                 self.done = true;
                 Poll::Ready(grant)
             }
@@ -388,8 +407,8 @@ impl<R: Send + 'static> Future for Queued<'_, R> {
 
 impl<R: Send + 'static> Drop for Queued<'_, R> {
     fn drop(&mut self) {
-        if !self.done {
-            let rejected = self.core.cancel(self.id);
+        if let (Some(id), false) = (self.id, self.done) {
+            let rejected = self.core.cancel(id);
             self.core.retire(rejected.into_iter().collect());
         }
     }

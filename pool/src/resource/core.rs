@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use super::builder::Config;
 use super::stats::ResourceStats;
-use crate::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use crate::sync::{Arc, CachePadded, Condvar, Mutex, MutexGuard, Weak};
 
 /// An idle resource and its times.
 pub(crate) struct Idle<R> {
@@ -153,13 +153,14 @@ impl<R> State<R> {
         self.waiters.len()
     }
 
-    /// An idle resource or a free slot if nobody waits, else a place in the queue. Expired idle
-    /// resources met on the way go to `expired` (still counted in `live`: the caller drops
-    /// them without the lock and frees their slots).
+    /// An idle resource or a free slot if nobody waits, else a place in the queue, woken as
+    /// `wake` (called only then) says. Expired idle resources met on the way go to `expired`
+    /// (still counted in `live`: the caller drops them without the lock and frees their
+    /// slots).
     pub(crate) fn take(
         &mut self,
         config: &Config,
-        wake: Wake,
+        wake: impl FnOnce() -> Wake,
         deadline: Option<Instant>,
         expired: &mut Vec<Idle<R>>,
     ) -> Taken<R> {
@@ -177,7 +178,11 @@ impl<R> State<R> {
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.waiters.push_back(Waiter { id, wake, deadline });
+        self.waiters.push_back(Waiter {
+            id,
+            wake: wake(),
+            deadline,
+        });
         self.stats.waits += 1;
         Taken::Queued(id)
     }
@@ -316,7 +321,9 @@ impl<R> State<R> {
 /// the maintenance and timer threads.
 pub(crate) struct Core<R> {
     pub(crate) config: Config,
-    state: Mutex<State<R>>,
+    /// On cache lines of its own: every checkout and return writes it, from every thread, and
+    /// a neighbour (a lease's `Arc` count, the configuration) must not share its line.
+    state: CachePadded<Mutex<State<R>>>,
     /// Signalled when the pool shuts down, to stop the maintenance thread.
     pub(crate) maintenance: Condvar,
     /// Signalled when an async waiter with a deadline queues, or the pool shuts down.
@@ -327,7 +334,7 @@ impl<R: Send + 'static> Core<R> {
     pub(crate) fn new(config: Config) -> Self {
         Self {
             config,
-            state: Mutex::new(State::new()),
+            state: CachePadded::new(Mutex::new(State::new())),
             maintenance: Condvar::new(),
             timer: Condvar::new(),
         }
@@ -344,7 +351,7 @@ impl<R: Send + 'static> Core<R> {
     /// the timer thread if it is not running.
     pub(crate) fn take(
         self: &Arc<Self>,
-        wake: Wake,
+        wake: impl FnOnce() -> Wake,
         deadline: Option<Instant>,
         expired: &mut Vec<Idle<R>>,
     ) -> Taken<R> {
@@ -717,7 +724,7 @@ mod loom_models {
         state.live = live;
         let ids = (0..n)
             .map(
-                |_| match state.take(config, Wake::Nobody, None, &mut Vec::new()) {
+                |_| match state.take(config, || Wake::Nobody, None, &mut Vec::new()) {
                     Taken::Queued(id) => id,
                     Taken::Grant(_) => panic!("the pool is full: a checkout queues"),
                 },
@@ -801,7 +808,7 @@ mod loom_models {
             assert_eq!(state.live, 0, "the slot is free for the next checkout");
             assert!(state.waiters.is_empty() && state.granted.is_empty());
             assert!(matches!(
-                state.take(&config, Wake::Nobody, None, &mut Vec::new()),
+                state.take(&config, || Wake::Nobody, None, &mut Vec::new()),
                 Taken::Grant(Grant::Slot)
             ));
         });
@@ -814,7 +821,8 @@ mod loom_models {
             let mut state = State::new();
             state.live = 1;
             let past = Instant::now();
-            let Taken::Queued(id) = state.take(&config, Wake::Nobody, Some(past), &mut Vec::new())
+            let Taken::Queued(id) =
+                state.take(&config, || Wake::Nobody, Some(past), &mut Vec::new())
             else {
                 panic!("the pool is full: a checkout queues")
             };

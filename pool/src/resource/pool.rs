@@ -105,7 +105,7 @@ impl<M: Manage> ResourcePool<M> {
         let mut state = core.lock();
         // A checkout that queues says how to wake it, and waits, under this same lock: one
         // lock round for the queue and the grant. One that does not wait allocates nothing.
-        let taken = state.take(&core.config, Wake::Nobody, None, &mut expired);
+        let taken = state.take(&core.config, || Wake::Nobody, None, &mut expired);
         let grant = match taken {
             Taken::Grant(grant) => {
                 drop(state);
