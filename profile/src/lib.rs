@@ -80,8 +80,8 @@
 //!   of plain `System`'s speed, a `serde_json::Value` parse of twitter.json at
 //!   <!-- perfkit:vs heap-profiler-json serde_json::Value, HeapProfiler 512 KiB (Go's default)/1t -->0.98x<!-- /perfkit -->,
 //!   one alloc/free pair takes
-//!   <!-- perfkit:time heap-profiler-pair Box::new + drop, HeapProfiler 512 KiB (Go's default)/1t -->10.47 ns<!-- /perfkit -->
-//!   against <!-- perfkit:time heap-profiler-pair Box::new + drop, System/1t -->9.97 ns<!-- /perfkit -->.
+//!   <!-- perfkit:time heap-profiler-pair Box::new + drop, HeapProfiler 512 KiB (Go's default)/1t -->10.53 ns<!-- /perfkit -->
+//!   against <!-- perfkit:time heap-profiler-pair Box::new + drop, System/1t -->9.89 ns<!-- /perfkit -->.
 //!   An unsampled allocation or free is a subtraction and a count in the thread's own storage
 //!   (plus, for a free, one byte of a 64 KiB summary of the lines that hold sampled blocks);
 //!   a sampled one captures its stack with framehop (a few hundred ns with its rule caches
@@ -90,8 +90,8 @@
 //!   <!-- perfkit:vs cpu-profiler CpuProfiler at 100 Hz/1t -->1.00x<!-- /perfkit --> of its speed. The
 //!   handler copies up to 32 KiB of stack; a profiler thread unwinds the copies.
 //! - Locks: perfkit's uncontended `Mutex` takes
-//!   <!-- perfkit:time lock-profiling-uncontended perfkit Mutex, profiling off/1t -->12.44 ns<!-- /perfkit -->
-//!   against std's <!-- perfkit:time lock-profiling-uncontended std::sync::Mutex/1t -->12.49 ns<!-- /perfkit -->;
+//!   <!-- perfkit:time lock-profiling-uncontended perfkit Mutex, profiling off/1t -->12.47 ns<!-- /perfkit -->
+//!   against std's <!-- perfkit:time lock-profiling-uncontended std::sync::Mutex/1t -->12.51 ns<!-- /perfkit -->;
 //!   contention is booked only on the contended path.
 #![warn(missing_docs)]
 // Under `--cfg perfkit_loom` only the modelled protocols build, without their users.
