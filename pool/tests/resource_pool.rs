@@ -772,12 +772,20 @@ fn until_pending(pool: &ResourcePool<Handle>, n: usize) {
 fn strict_fifo_hands_a_returned_resource_to_the_waiter() {
     let (_fake, pool) = pool(1);
     let held = pool.checkout().unwrap();
+    let release = Barrier::new(2);
     std::thread::scope(|s| {
-        let waiter = s.spawn(|| pool.checkout().map(|lease| lease.id));
+        let waiter = s.spawn(|| {
+            let lease = pool.checkout();
+            // Hold it until the returning thread has tried to take it back.
+            release.wait();
+            lease.map(|lease| lease.id)
+        });
         until_pending(&pool, 1);
         drop(held);
-        // Granted to the waiter: the thread that returned it cannot take it back.
+        // Granted to the waiter (picked up or not yet): the thread that returned it cannot
+        // take it back.
         assert!(pool.try_checkout().is_none());
+        release.wait();
         assert!(waiter.join().unwrap().is_ok());
     });
 }
