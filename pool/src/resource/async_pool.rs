@@ -393,9 +393,7 @@ impl<R: Send + 'static> Future for Queued<'_, R> {
         let mut state = self.core.lock();
         match state.poll(id, || Wake::Task(cx.waker().clone())) {
             Some(grant) => {
-                if matches!(grant, Grant::Resource(_) | Grant::Slot) {
-                    state.stats.wait_time += self.start.elapsed();
-                }
+                let grant = state.picked_up(grant, self.start);
                 drop(state);
                 self.done = true;
                 Poll::Ready(grant)

@@ -208,6 +208,15 @@ impl<R> State<R> {
         None
     }
 
+    /// A queued checkout picks up `grant`: the time since `start` counts as waited when it
+    /// got a resource or a slot.
+    pub(crate) fn picked_up(&mut self, grant: Grant<R>, start: Instant) -> Grant<R> {
+        if matches!(grant, Grant::Resource(_) | Grant::Slot) {
+            self.stats.wait_time += start.elapsed();
+        }
+        grant
+    }
+
     /// The grant of waiter `id`, if it has one (its wake stays as it was).
     pub(crate) fn granted(&mut self, id: u64) -> Option<Grant<R>> {
         let at = self.granted.iter().position(|(g, _)| *g == id)?;

@@ -139,19 +139,13 @@ impl<M: Manage> ResourcePool<M> {
         deadline: Option<Instant>,
         start: Instant,
     ) -> Option<Grant<M::Resource>> {
-        let got = |state: &mut State<M::Resource>, grant: Grant<M::Resource>| {
-            if matches!(grant, Grant::Resource(_) | Grant::Slot) {
-                state.stats.wait_time += start.elapsed();
-            }
-            grant
-        };
         let condvar = Arc::new(Condvar::new());
         if let Some(grant) = state.poll(id, || Wake::Thread(Arc::clone(&condvar))) {
-            return Some(got(&mut state, grant));
+            return Some(state.picked_up(grant, start));
         }
         loop {
             if let Some(grant) = state.granted(id) {
-                return Some(got(&mut state, grant));
+                return Some(state.picked_up(grant, start));
             }
             let now = Instant::now();
             let remaining = match deadline {
@@ -162,7 +156,7 @@ impl<M: Manage> ResourcePool<M> {
                             None
                         }
                         // Granted just before the deadline: take it.
-                        Some(grant) => Some(got(&mut state, grant)),
+                        Some(grant) => Some(state.picked_up(grant, start)),
                     };
                 }
                 Some(deadline) => deadline - now,
