@@ -181,7 +181,9 @@ async fn ten_thousand_randomly_cancelled_checkouts_leave_exactly_the_pools_conne
     }
     let stats = pool.stats();
     assert!(stats.cancelled > 0, "{stats:?}");
-    assert!(done.load(Ordering::Relaxed) > 0);
+    // Every fifth try has 200 ms, enough for a checkout and a query (a fresh login included).
+    let done = done.load(Ordering::Relaxed);
+    assert!(done > 0, "no checkout finished its query: {stats:?}");
     assert_eq!(
         (stats.in_use, stats.pending, stats.creating),
         (0, 0, 0),
