@@ -55,7 +55,9 @@
 //!   hands the writer 64 KiB blocks instead of one write per token.
 //! - Floats are correctly rounded (simd-json's parser on the tape, Eisel-Lemire in the
 //!   streaming engine, which also rounds an `f32` once, from the decimal, where serde_json
-//!   rounds to `f64` first); serde_json's default parser is one
+//!   rounds to `f64` first; an `f32` read from the tape, by [`from_mut_slice`] or a
+//!   [`Parser`] whose `stream_from` is above the input's size, is rounded from its `f64`, as
+//!   serde_json's is); serde_json's default parser is one
 //!   ulp off on about 11% of canada.json's numbers (`examples/cmp_floats.rs` counts them).
 //!
 //! simd-json picks its SIMD implementation at run time (AVX2, SSE4.2, NEON, or a portable

@@ -273,6 +273,25 @@ fn floats_are_correctly_rounded_and_f32_is_rounded_once() {
 }
 
 #[test]
+fn an_f32_from_the_tape_is_rounded_from_its_f64_as_serde_json_rounds_it() {
+    // Just above the midpoint of two f32s, and so close to it that the nearest f64 is the
+    // midpoint itself: rounded once it goes up, rounded through the f64 it ties to even.
+    let text = "1.00000005960464477550";
+    let exact: f32 = text.parse().unwrap();
+    let through_f64 = text.parse::<f64>().unwrap() as f32;
+    assert_ne!(exact, through_f64, "{text} is no double-rounding case");
+    let streamed: f32 = streaming().parse(text.as_bytes()).unwrap();
+    assert_eq!(streamed.to_bits(), exact.to_bits(), "the streaming engine");
+    let taped: f32 = tape().parse(text.as_bytes()).unwrap();
+    assert_eq!(taped.to_bits(), through_f64.to_bits(), "the tape");
+    let mut in_place = text.as_bytes().to_vec();
+    let taped: f32 = perfkit_json::from_mut_slice(&mut in_place).unwrap();
+    assert_eq!(taped.to_bits(), through_f64.to_bits(), "from_mut_slice");
+    let theirs: f32 = serde_json::from_str(text).unwrap();
+    assert_eq!(theirs.to_bits(), through_f64.to_bits(), "serde_json");
+}
+
+#[test]
 fn the_streaming_engine_borrows_as_serde_json_does() {
     #[derive(Deserialize)]
     struct Request<'a> {
